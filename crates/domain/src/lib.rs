@@ -1,0 +1,11 @@
+//! Types and rules of Passerelle: French identifiers, codes, enumerations and
+//! text normalisation. This crate does no I/O and knows nothing of storage or
+//! HTTP, so every rule here is testable on its own.
+
+pub mod ids;
+pub mod model;
+pub mod refdata;
+pub mod text;
+
+pub use ids::{CodeInsee, CodeRome, IdError, Siret, Uai};
+pub use model::*;
