@@ -4,6 +4,7 @@
 
 pub mod ids;
 pub mod model;
+pub mod network;
 pub mod refdata;
 pub mod text;
 
