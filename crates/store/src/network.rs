@@ -1,0 +1,747 @@
+//! Campus data: campuses, members, contacts, formations, sessions, and the
+//! change log. Writes take an open transaction so that an import can be
+//! all-or-nothing; reads take the pool.
+
+use domain::network::{FormationInput, MemberInput, SessionInput};
+
+use crate::rows::*;
+use crate::{now_text, on_pool, on_tx, Result, Store, StoreError, Tx};
+
+/// What an upsert did, so that imports can say "nothing changed".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Upsert {
+    Created(i64),
+    Updated(i64),
+    Unchanged(i64),
+}
+
+impl Upsert {
+    /// The id of the row, whatever happened.
+    pub fn id(self) -> i64 {
+        match self {
+            Upsert::Created(id) | Upsert::Updated(id) | Upsert::Unchanged(id) => id,
+        }
+    }
+}
+
+/// A campus to create or update (keyed on its slug).
+#[derive(Debug, Clone)]
+pub struct CampusInput {
+    pub slug: String,
+    pub name: String,
+    pub sector: domain::Sector,
+    pub theme: Option<String>,
+    pub description: Option<String>,
+    pub label_start: Option<String>,
+    pub label_end: Option<String>,
+    pub time_zone: String,
+    pub website: Option<String>,
+    /// Perimeter as (kind, code): `departement`, `zone_emploi`, `commune`.
+    pub territories: Vec<(String, String)>,
+}
+
+/// A contact to attach to a member.
+#[derive(Debug, Clone)]
+pub struct ContactInput {
+    pub name: String,
+    pub role: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub invented: bool,
+}
+
+/// Which formations a listing may show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Visibility {
+    /// Published formations of published providers only.
+    Public,
+    /// Everything of the campus (staff).
+    All,
+}
+
+const MEMBER_SELECT: &str = "SELECT m.id, m.campus_id, m.name, m.kind, m.siret, m.uai, m.code_insee, \
+    c.name AS commune_name, c.departement_code, m.address, m.postcode, m.website, m.description, \
+    m.joined_on, m.left_on, m.status, m.invented, c.latitude, c.longitude \
+    FROM members m LEFT JOIN communes c ON c.code_insee = m.code_insee";
+
+const FORMATION_SELECT: &str = "SELECT f.id, f.campus_id, f.external_key, f.title, f.certification_code, \
+    ce.label AS certification_label, f.level, f.pathway, f.modality, f.provider_id, \
+    m.name AS provider_name, m.siret AS provider_siret, m.status AS provider_status, f.site_code_insee, \
+    c.name AS site_name, c.postcodes AS site_postcode, c.departement_code, f.capacity, f.duration_hours, \
+    f.description, f.status, f.invented \
+    FROM formations f JOIN members m ON m.id = f.provider_id \
+    LEFT JOIN communes c ON c.code_insee = f.site_code_insee \
+    LEFT JOIN certifications ce ON ce.code = f.certification_code";
+
+fn opt_date(d: Option<domain::network::chrono_free::Date>) -> Option<String> {
+    d.map(|d| d.to_string())
+}
+
+fn trimmed(v: &Option<String>) -> Option<String> {
+    v.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
+/// The stored form of a member input, compared field by field to decide
+/// whether an upsert changes anything.
+#[derive(Debug, PartialEq, sqlx::FromRow)]
+struct MemberStored {
+    name: String,
+    kind: String,
+    siret: Option<String>,
+    uai: Option<String>,
+    code_insee: Option<String>,
+    address: Option<String>,
+    postcode: Option<String>,
+    website: Option<String>,
+    description: Option<String>,
+    joined_on: Option<String>,
+    left_on: Option<String>,
+    status: String,
+    invented: bool,
+}
+
+fn member_stored(m: &MemberInput) -> MemberStored {
+    MemberStored {
+        name: m.name.trim().to_owned(),
+        kind: m.kind.code().to_owned(),
+        siret: trimmed(&m.siret).map(|s| s.replace(' ', "")),
+        uai: trimmed(&m.uai).map(|s| s.to_ascii_uppercase()),
+        code_insee: trimmed(&m.code_insee),
+        address: trimmed(&m.address),
+        postcode: trimmed(&m.postcode),
+        website: trimmed(&m.website),
+        description: trimmed(&m.description),
+        joined_on: opt_date(m.joined_on),
+        left_on: opt_date(m.left_on),
+        status: m.status.code().to_owned(),
+        invented: m.invented,
+    }
+}
+
+type FormationTuple = (
+    String,
+    Option<i64>,
+    Option<i64>,
+    String,
+    String,
+    i64,
+    Option<String>,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+    String,
+    bool,
+);
+
+fn formation_tuple(f: &FormationInput) -> FormationTuple {
+    (
+        f.title.trim().to_owned(),
+        f.certification_code,
+        f.level.map(|l| i64::from(l.get())),
+        f.pathway.code().to_owned(),
+        f.modality.code().to_owned(),
+        f.provider_id,
+        trimmed(&f.site_code_insee),
+        f.capacity,
+        f.duration_hours,
+        trimmed(&f.description),
+        f.status.code().to_owned(),
+        f.invented,
+    )
+}
+
+impl Tx {
+    /// Appends to the change log, so that every server's index follows.
+    pub async fn log_change(&mut self, entity: &str, entity_id: &str) -> Result<()> {
+        on_tx!(self, |c| {
+            sqlx::query("INSERT INTO change_log (entity, entity_id, at) VALUES ($1, $2, $3)")
+                .bind(entity)
+                .bind(entity_id)
+                .bind(now_text())
+                .execute(&mut *c)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Creates or updates a campus by slug and replaces its perimeter.
+    pub async fn upsert_campus(&mut self, c_in: &CampusInput) -> Result<i64> {
+        let id: i64 = on_tx!(self, |c| {
+            let (id,): (i64,) = sqlx::query_as(
+                "INSERT INTO campuses (slug, name, sector, theme, description, label_start, label_end, time_zone, website) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                 ON CONFLICT (slug) DO UPDATE SET name = excluded.name, sector = excluded.sector, theme = excluded.theme, \
+                 description = excluded.description, label_start = excluded.label_start, label_end = excluded.label_end, \
+                 time_zone = excluded.time_zone, website = excluded.website RETURNING id",
+            )
+            .bind(&c_in.slug)
+            .bind(&c_in.name)
+            .bind(c_in.sector.code())
+            .bind(&c_in.theme)
+            .bind(&c_in.description)
+            .bind(&c_in.label_start)
+            .bind(&c_in.label_end)
+            .bind(&c_in.time_zone)
+            .bind(&c_in.website)
+            .fetch_one(&mut *c)
+            .await?;
+            sqlx::query("DELETE FROM campus_territories WHERE campus_id = $1")
+                .bind(id)
+                .execute(&mut *c)
+                .await?;
+            for (kind, code) in &c_in.territories {
+                sqlx::query("INSERT INTO campus_territories (campus_id, kind, code) VALUES ($1, $2, $3)")
+                    .bind(id)
+                    .bind(kind)
+                    .bind(code)
+                    .execute(&mut *c)
+                    .await?;
+            }
+            id
+        });
+        Ok(id)
+    }
+
+    /// Sets the support establishment of a campus.
+    pub async fn set_support_member(&mut self, campus_id: i64, member_id: i64) -> Result<()> {
+        on_tx!(self, |c| {
+            sqlx::query("UPDATE campuses SET support_member_id = $1 WHERE id = $2")
+                .bind(member_id)
+                .bind(campus_id)
+                .execute(&mut *c)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Finds a member of a campus by SIRET, then UAI, then exact name.
+    pub async fn find_member(
+        &mut self,
+        campus_id: i64,
+        siret: Option<&str>,
+        uai: Option<&str>,
+        name: Option<&str>,
+    ) -> Result<Option<i64>> {
+        let found: Option<(i64,)> = on_tx!(self, |c| {
+            let mut found = None;
+            if let Some(s) = siret.filter(|s| !s.is_empty()) {
+                found = sqlx::query_as("SELECT id FROM members WHERE campus_id = $1 AND siret = $2")
+                    .bind(campus_id)
+                    .bind(s)
+                    .fetch_optional(&mut *c)
+                    .await?;
+            }
+            if found.is_none() {
+                if let Some(u) = uai.filter(|s| !s.is_empty()) {
+                    found = sqlx::query_as("SELECT id FROM members WHERE campus_id = $1 AND uai = $2")
+                        .bind(campus_id)
+                        .bind(u.to_ascii_uppercase())
+                        .fetch_optional(&mut *c)
+                        .await?;
+                }
+            }
+            if found.is_none() && siret.is_none() && uai.is_none() {
+                if let Some(n) = name {
+                    found = sqlx::query_as(
+                        "SELECT id FROM members WHERE campus_id = $1 AND name = $2 ORDER BY id LIMIT 1",
+                    )
+                    .bind(campus_id)
+                    .bind(n.trim())
+                    .fetch_optional(&mut *c)
+                    .await?;
+                }
+            }
+            found
+        });
+        Ok(found.map(|r| r.0))
+    }
+
+    /// Creates or updates a member, keyed on SIRET, else UAI, else name.
+    /// The input must have been validated.
+    pub async fn upsert_member(&mut self, campus_id: i64, m: &MemberInput) -> Result<Upsert> {
+        let t = member_stored(m);
+        let existing = self
+            .find_member(campus_id, t.siret.as_deref(), t.uai.as_deref(), Some(&t.name))
+            .await?;
+        let now = now_text();
+        let result = on_tx!(self, |c| {
+            match existing {
+                Some(id) => {
+                    let stored: MemberStored = sqlx::query_as(
+                        "SELECT name, kind, siret, uai, code_insee, address, postcode, website, description, \
+                         joined_on, left_on, status, invented FROM members WHERE id = $1",
+                    )
+                    .bind(id)
+                    .fetch_one(&mut *c)
+                    .await?;
+                    if stored == t {
+                        Upsert::Unchanged(id)
+                    } else {
+                        sqlx::query(
+                            "UPDATE members SET name = $1, kind = $2, siret = $3, uai = $4, code_insee = $5, address = $6, \
+                             postcode = $7, website = $8, description = $9, joined_on = $10, left_on = $11, status = $12, \
+                             invented = $13, updated_at = $14 WHERE id = $15",
+                        )
+                        .bind(&t.name).bind(&t.kind).bind(&t.siret).bind(&t.uai).bind(&t.code_insee).bind(&t.address)
+                        .bind(&t.postcode).bind(&t.website).bind(&t.description).bind(&t.joined_on).bind(&t.left_on)
+                        .bind(&t.status).bind(t.invented).bind(&now).bind(id)
+                        .execute(&mut *c)
+                        .await?;
+                        Upsert::Updated(id)
+                    }
+                }
+                None => {
+                    let (id,): (i64,) = sqlx::query_as(
+                        "INSERT INTO members (campus_id, name, kind, siret, uai, code_insee, address, postcode, website, \
+                         description, joined_on, left_on, status, invented, created_at, updated_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) RETURNING id",
+                    )
+                    .bind(campus_id)
+                    .bind(&t.name).bind(&t.kind).bind(&t.siret).bind(&t.uai).bind(&t.code_insee).bind(&t.address)
+                        .bind(&t.postcode).bind(&t.website).bind(&t.description).bind(&t.joined_on).bind(&t.left_on)
+                        .bind(&t.status).bind(t.invented).bind(&now)
+                    .fetch_one(&mut *c)
+                    .await?;
+                    Upsert::Created(id)
+                }
+            }
+        });
+        if !matches!(result, Upsert::Unchanged(_)) {
+            self.log_change("member", &result.id().to_string()).await?;
+        }
+        Ok(result)
+    }
+
+    /// Replaces the contacts of a member.
+    pub async fn replace_contacts(&mut self, member_id: i64, contacts: &[ContactInput]) -> Result<()> {
+        on_tx!(self, |c| {
+            sqlx::query("DELETE FROM contacts WHERE member_id = $1")
+                .bind(member_id)
+                .execute(&mut *c)
+                .await?;
+            for k in contacts {
+                sqlx::query(
+                    "INSERT INTO contacts (member_id, name, role, email, phone, invented) VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(member_id)
+                .bind(&k.name)
+                .bind(&k.role)
+                .bind(&k.email)
+                .bind(&k.phone)
+                .bind(k.invented)
+                .execute(&mut *c)
+                .await?;
+            }
+        });
+        Ok(())
+    }
+
+    /// Creates or updates a formation keyed on (campus, external key), with
+    /// its ROME links, sessions and data-quality notes; reports `Unchanged`
+    /// when nothing differs, so that a re-import writes nothing.
+    pub async fn upsert_formation(
+        &mut self,
+        campus_id: i64,
+        key: &str,
+        f: &FormationInput,
+        rome: &[(String, bool)],
+        sessions: &[SessionInput],
+        notes: &[(String, String)],
+    ) -> Result<Upsert> {
+        let t = formation_tuple(f);
+        let mut rome: Vec<(String, bool)> = rome.to_vec();
+        rome.sort();
+        rome.dedup_by(|a, b| a.0 == b.0);
+        let mut sess: Vec<(String, Option<String>, Option<i64>)> = sessions
+            .iter()
+            .map(|s| (s.starts_on.to_string(), opt_date(s.ends_on), s.places))
+            .collect();
+        sess.sort();
+        let mut notes: Vec<(String, String)> = notes.to_vec();
+        notes.sort();
+        let now = now_text();
+        let result = on_tx!(self, |c| {
+            let existing: Option<(i64,)> =
+                sqlx::query_as("SELECT id FROM formations WHERE campus_id = $1 AND external_key = $2")
+                    .bind(campus_id)
+                    .bind(key)
+                    .fetch_optional(&mut *c)
+                    .await?;
+            let outcome = match existing {
+                Some((id,)) => {
+                    let stored: FormationTuple = sqlx::query_as(
+                        "SELECT title, certification_code, level, pathway, modality, provider_id, site_code_insee, \
+                         capacity, duration_hours, description, status, invented FROM formations WHERE id = $1",
+                    )
+                    .bind(id)
+                    .fetch_one(&mut *c)
+                    .await?;
+                    let stored_rome: Vec<(String, bool)> = sqlx::query_as(
+                        "SELECT code_rome, derived FROM formation_romes WHERE formation_id = $1 ORDER BY code_rome",
+                    )
+                    .bind(id)
+                    .fetch_all(&mut *c)
+                    .await?;
+                    let stored_sess: Vec<(String, Option<String>, Option<i64>)> = sqlx::query_as(
+                        "SELECT starts_on, ends_on, places FROM sessions WHERE formation_id = $1 \
+                         ORDER BY starts_on, ends_on, places",
+                    )
+                    .bind(id)
+                    .fetch_all(&mut *c)
+                    .await?;
+                    let stored_notes: Vec<(String, String)> = sqlx::query_as(
+                        "SELECT field, message FROM formation_notes WHERE formation_id = $1 ORDER BY field, message",
+                    )
+                    .bind(id)
+                    .fetch_all(&mut *c)
+                    .await?;
+                    if stored == t && stored_rome == rome && stored_sess == sess && stored_notes == notes {
+                        Upsert::Unchanged(id)
+                    } else {
+                        sqlx::query(
+                            "UPDATE formations SET title = $1, certification_code = $2, level = $3, pathway = $4, \
+                             modality = $5, provider_id = $6, site_code_insee = $7, capacity = $8, duration_hours = $9, \
+                             description = $10, status = $11, invented = $12, updated_at = $13 WHERE id = $14",
+                        )
+                        .bind(&t.0).bind(t.1).bind(t.2).bind(&t.3).bind(&t.4).bind(t.5).bind(&t.6)
+                        .bind(t.7).bind(t.8).bind(&t.9).bind(&t.10).bind(t.11).bind(&now).bind(id)
+                        .execute(&mut *c)
+                        .await?;
+                        Upsert::Updated(id)
+                    }
+                }
+                None => {
+                    let (id,): (i64,) = sqlx::query_as(
+                        "INSERT INTO formations (campus_id, external_key, title, certification_code, level, pathway, \
+                         modality, provider_id, site_code_insee, capacity, duration_hours, description, status, invented, \
+                         created_at, updated_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) RETURNING id",
+                    )
+                    .bind(campus_id)
+                    .bind(key)
+                    .bind(&t.0).bind(t.1).bind(t.2).bind(&t.3).bind(&t.4).bind(t.5).bind(&t.6)
+                    .bind(t.7).bind(t.8).bind(&t.9).bind(&t.10).bind(t.11).bind(&now)
+                    .fetch_one(&mut *c)
+                    .await?;
+                    Upsert::Created(id)
+                }
+            };
+            if !matches!(outcome, Upsert::Unchanged(_)) {
+                let id = outcome.id();
+                for table in ["formation_romes", "sessions", "formation_notes"] {
+                    sqlx::query(&format!("DELETE FROM {table} WHERE formation_id = $1"))
+                        .bind(id)
+                        .execute(&mut *c)
+                        .await?;
+                }
+                for (code, derived) in &rome {
+                    sqlx::query("INSERT INTO formation_romes (formation_id, code_rome, derived) VALUES ($1, $2, $3)")
+                        .bind(id)
+                        .bind(code)
+                        .bind(derived)
+                        .execute(&mut *c)
+                        .await?;
+                }
+                for (start, end, places) in &sess {
+                    sqlx::query("INSERT INTO sessions (formation_id, starts_on, ends_on, places) VALUES ($1, $2, $3, $4)")
+                        .bind(id)
+                        .bind(start)
+                        .bind(end)
+                        .bind(places)
+                        .execute(&mut *c)
+                        .await?;
+                }
+                for (field, message) in &notes {
+                    sqlx::query("INSERT INTO formation_notes (formation_id, field, message) VALUES ($1, $2, $3)")
+                        .bind(id)
+                        .bind(field)
+                        .bind(message)
+                        .execute(&mut *c)
+                        .await?;
+                }
+            }
+            outcome
+        });
+        if !matches!(result, Upsert::Unchanged(_)) {
+            self.log_change("formation", &result.id().to_string()).await?;
+        }
+        Ok(result)
+    }
+
+    /// ROME codes a certification leads to, as ROME 4.0 fiches: the Certif
+    /// Info v3 codes meet ROME 4.0 through the fiche with the same code.
+    pub async fn certification_romes(&mut self, code: i64) -> Result<Vec<String>> {
+        let rows: Vec<(String,)> = on_tx!(self, |c| {
+            sqlx::query_as(
+                "SELECT cr.code_rome FROM certification_romes cr JOIN occupations o ON o.code_rome = cr.code_rome \
+                 WHERE cr.certification_code = $1 ORDER BY cr.code_rome",
+            )
+            .bind(code)
+            .fetch_all(&mut *c)
+            .await?
+        });
+        Ok(rows.into_iter().map(|r| r.0).collect())
+    }
+}
+
+impl Store {
+    /// A campus by slug.
+    pub async fn campus_by_slug(&self, slug: &str) -> Result<Option<CampusRow>> {
+        Ok(on_pool!(self, |p| {
+            sqlx::query_as(
+                "SELECT id, slug, name, sector, theme, description, label_start, label_end, support_member_id, \
+                 time_zone, website FROM campuses WHERE slug = $1",
+            )
+            .bind(slug)
+            .fetch_optional(p)
+            .await?
+        }))
+    }
+
+    /// Every campus, by name.
+    pub async fn campuses(&self) -> Result<Vec<CampusRow>> {
+        Ok(on_pool!(self, |p| {
+            sqlx::query_as(
+                "SELECT id, slug, name, sector, theme, description, label_start, label_end, support_member_id, \
+                 time_zone, website FROM campuses ORDER BY name",
+            )
+            .fetch_all(p)
+            .await?
+        }))
+    }
+
+    /// The perimeter of a campus as (kind, code, name).
+    pub async fn campus_territories(&self, campus_id: i64) -> Result<Vec<(String, String, String)>> {
+        Ok(on_pool!(self, |p| {
+            sqlx::query_as(
+                "SELECT t.kind, t.code, COALESCE(d.name, c.name, e.name, t.code) FROM campus_territories t \
+                 LEFT JOIN departements d ON t.kind = 'departement' AND d.code = t.code \
+                 LEFT JOIN communes c ON t.kind = 'commune' AND c.code_insee = t.code \
+                 LEFT JOIN employment_areas e ON t.kind = 'zone_emploi' AND e.code = t.code \
+                 WHERE t.campus_id = $1 ORDER BY t.kind, t.code",
+            )
+            .bind(campus_id)
+            .fetch_all(p)
+            .await?
+        }))
+    }
+
+    /// Members of a campus; `published_only` for public pages. Outside
+    /// organisations (providers met in imports) are listed only to staff.
+    pub async fn members(&self, campus_id: i64, published_only: bool) -> Result<Vec<MemberRow>> {
+        let sql = format!(
+            "{MEMBER_SELECT} WHERE m.campus_id = $1 AND ($2 = FALSE OR (m.status = 'publie' AND m.kind <> 'exterieur')) \
+             ORDER BY m.name"
+        );
+        Ok(on_pool!(self, |p| {
+            sqlx::query_as(&sql)
+                .bind(campus_id)
+                .bind(published_only)
+                .fetch_all(p)
+                .await?
+        }))
+    }
+
+    /// One member by id.
+    pub async fn member(&self, id: i64) -> Result<Option<MemberRow>> {
+        let sql = format!("{MEMBER_SELECT} WHERE m.id = $1");
+        Ok(on_pool!(self, |p| {
+            sqlx::query_as(&sql).bind(id).fetch_optional(p).await?
+        }))
+    }
+
+    /// Members by ids, in no particular order.
+    pub async fn members_by_ids(&self, ids: &[i64]) -> Result<Vec<MemberRow>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(m) = self.member(*id).await? {
+                out.push(m);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every member of every campus (for the search index).
+    pub async fn all_members(&self) -> Result<Vec<MemberRow>> {
+        let sql = format!("{MEMBER_SELECT} ORDER BY m.id");
+        Ok(on_pool!(self, |p| sqlx::query_as(&sql).fetch_all(p).await?))
+    }
+
+    /// Contacts of a member (personal data: staff only).
+    pub async fn contacts(&self, member_id: i64) -> Result<Vec<ContactRow>> {
+        Ok(on_pool!(self, |p| {
+            sqlx::query_as(
+                "SELECT id, member_id, name, role, email, phone, invented FROM contacts WHERE member_id = $1 ORDER BY name",
+            )
+            .bind(member_id)
+            .fetch_all(p)
+            .await?
+        }))
+    }
+
+    /// One formation by id.
+    pub async fn formation(&self, id: i64) -> Result<Option<FormationRow>> {
+        let sql = format!("{FORMATION_SELECT} WHERE f.id = $1");
+        Ok(on_pool!(self, |p| {
+            sqlx::query_as(&sql).bind(id).fetch_optional(p).await?
+        }))
+    }
+
+    /// Formations by ids, in the order given (search results).
+    pub async fn formations_by_ids(&self, ids: &[i64]) -> Result<Vec<FormationRow>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut qb_sql = format!("{FORMATION_SELECT} WHERE f.id IN (");
+        for i in 0..ids.len() {
+            if i > 0 {
+                qb_sql.push_str(", ");
+            }
+            qb_sql.push_str(&format!("${}", i + 1));
+        }
+        qb_sql.push(')');
+        let rows: Vec<FormationRow> = on_pool!(self, |p| {
+            let mut q = sqlx::query_as(&qb_sql);
+            for id in ids {
+                q = q.bind(*id);
+            }
+            q.fetch_all(p).await?
+        });
+        let mut ordered = Vec::with_capacity(rows.len());
+        for id in ids {
+            if let Some(r) = rows.iter().find(|r| r.id == *id) {
+                ordered.push(r.clone());
+            }
+        }
+        Ok(ordered)
+    }
+
+    /// Formations of a campus, optionally only public ones, optionally of
+    /// one provider.
+    pub async fn formations(
+        &self,
+        campus_id: i64,
+        visibility: Visibility,
+        provider_id: Option<i64>,
+    ) -> Result<Vec<FormationRow>> {
+        let sql = format!(
+            "{FORMATION_SELECT} WHERE f.campus_id = $1 AND ($2 = FALSE OR f.status = 'publie') \
+             AND ($3 = 0 OR f.provider_id = $3) ORDER BY f.title, f.id"
+        );
+        Ok(on_pool!(self, |p| {
+            sqlx::query_as(&sql)
+                .bind(campus_id)
+                .bind(visibility == Visibility::Public)
+                .bind(provider_id.unwrap_or(0))
+                .fetch_all(p)
+                .await?
+        }))
+    }
+
+    /// Every formation (for the search index), in id order, by pages.
+    pub async fn all_formations(&self, after_id: i64, limit: i64) -> Result<Vec<FormationRow>> {
+        let sql = format!("{FORMATION_SELECT} WHERE f.id > $1 ORDER BY f.id LIMIT $2");
+        Ok(on_pool!(self, |p| {
+            sqlx::query_as(&sql).bind(after_id).bind(limit).fetch_all(p).await?
+        }))
+    }
+
+    /// Sessions of a formation, by start date.
+    pub async fn sessions(&self, formation_id: i64) -> Result<Vec<SessionRow>> {
+        Ok(on_pool!(self, |p| {
+            sqlx::query_as(
+                "SELECT id, formation_id, starts_on, ends_on, places FROM sessions WHERE formation_id = $1 ORDER BY starts_on",
+            )
+            .bind(formation_id)
+            .fetch_all(p)
+            .await?
+        }))
+    }
+
+    /// ROME fiches linked to a formation.
+    pub async fn formation_romes(&self, formation_id: i64) -> Result<Vec<OccupationRef>> {
+        Ok(on_pool!(self, |p| {
+            sqlx::query_as(
+                "SELECT fr.code_rome, COALESCE(o.label, fr.code_rome) AS label FROM formation_romes fr \
+                 LEFT JOIN occupations o ON o.code_rome = fr.code_rome WHERE fr.formation_id = $1 ORDER BY fr.code_rome",
+            )
+            .bind(formation_id)
+            .fetch_all(p)
+            .await?
+        }))
+    }
+
+    /// Data-quality notes of a formation (staff only).
+    pub async fn formation_notes(&self, formation_id: i64) -> Result<Vec<NoteRow>> {
+        Ok(on_pool!(self, |p| {
+            sqlx::query_as("SELECT field, message FROM formation_notes WHERE formation_id = $1 ORDER BY id")
+                .bind(formation_id)
+                .fetch_all(p)
+                .await?
+        }))
+    }
+
+    /// Public formations leading to a ROME fiche, all campuses.
+    pub async fn formations_for_rome(&self, code_rome: &str) -> Result<Vec<FormationRow>> {
+        let sql = format!(
+            "{FORMATION_SELECT} WHERE f.status = 'publie' AND f.id IN \
+             (SELECT formation_id FROM formation_romes WHERE code_rome = $1) ORDER BY f.title LIMIT 100"
+        );
+        Ok(on_pool!(self, |p| {
+            sqlx::query_as(&sql).bind(code_rome).fetch_all(p).await?
+        }))
+    }
+
+    /// Public formations preparing a certification.
+    pub async fn formations_for_certification(&self, code: i64) -> Result<Vec<FormationRow>> {
+        let sql = format!(
+            "{FORMATION_SELECT} WHERE f.status = 'publie' AND f.certification_code = $1 ORDER BY f.title LIMIT 100"
+        );
+        Ok(on_pool!(self, |p| {
+            sqlx::query_as(&sql).bind(code).fetch_all(p).await?
+        }))
+    }
+
+    /// Counts of the campus' data, for the campus page.
+    pub async fn campus_counts(&self, campus_id: i64) -> Result<(i64, i64)> {
+        Ok(on_pool!(self, |p| {
+            sqlx::query_as(
+                "SELECT (SELECT COUNT(*) FROM members WHERE campus_id = $1 AND status = 'publie' AND kind <> 'exterieur'), \
+                 (SELECT COUNT(*) FROM formations WHERE campus_id = $1 AND status = 'publie')",
+            )
+            .bind(campus_id)
+            .fetch_one(p)
+            .await?
+        }))
+    }
+
+    /// Changes after `seq`, oldest first.
+    pub async fn changes_since(&self, seq: i64, limit: i64) -> Result<Vec<ChangeRow>> {
+        Ok(on_pool!(self, |p| {
+            sqlx::query_as("SELECT seq, entity, entity_id FROM change_log WHERE seq > $1 ORDER BY seq LIMIT $2")
+                .bind(seq)
+                .bind(limit)
+                .fetch_all(p)
+                .await?
+        }))
+    }
+
+    /// Highest sequence number of the change log (0 when empty).
+    pub async fn last_change(&self) -> Result<i64> {
+        let (n,): (Option<i64>,) = on_pool!(self, |p| {
+            sqlx::query_as("SELECT MAX(seq) FROM change_log").fetch_one(p).await?
+        });
+        Ok(n.unwrap_or(0))
+    }
+
+    /// Fails with `NotFound` unless the member belongs to the campus.
+    pub async fn member_in_campus(&self, member_id: i64, campus_id: i64) -> Result<MemberRow> {
+        match self.member(member_id).await? {
+            Some(m) if m.campus_id == campus_id => Ok(m),
+            _ => Err(StoreError::NotFound(format!("membre {member_id}"))),
+        }
+    }
+}
