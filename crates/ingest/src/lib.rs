@@ -1,1 +1,4 @@
 //! placeholder
+pub mod lheo;
+pub mod referentiels;
+pub mod sheet;
