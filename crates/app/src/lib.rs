@@ -1,1 +1,50 @@
-//! placeholder
+//! Use cases of Passerelle: everything the web pages, the JSON API and the
+//! CLI do goes through here. The authorization policy (`policy`) decides
+//! every access to campus data; handlers never decide on their own.
+
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod imports;
+pub mod indexer;
+pub mod map;
+pub mod policy;
+pub mod views;
+pub mod write;
+
+use std::sync::Arc;
+
+pub use config::Config;
+pub use error::AppError;
+pub use policy::{Action, Actor};
+pub use search::SearchIndex;
+pub use store::Store;
+
+/// The application: the store, this server's search index and the
+/// configuration. Cheap to clone.
+#[derive(Clone)]
+pub struct App {
+    pub store: Store,
+    pub index: Arc<SearchIndex>,
+    pub config: Arc<Config>,
+}
+
+impl App {
+    /// Connects to the database, applies migrations and opens the search
+    /// index, bringing it up to date with the change log.
+    pub async fn open(config: Config) -> Result<Self, AppError> {
+        let store = Store::connect(&config.database_url).await?;
+        store.migrate().await?;
+        let index = match &config.index_dir {
+            Some(dir) => SearchIndex::open(dir)?,
+            None => SearchIndex::in_memory()?,
+        };
+        let app = Self {
+            store,
+            index: Arc::new(index),
+            config: Arc::new(config),
+        };
+        app.catch_up_index().await?;
+        Ok(app)
+    }
+}

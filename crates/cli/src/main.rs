@@ -1,1 +1,390 @@
-fn main() {}
+//! The `passerelle` binary: serve the site, load the demonstration campus,
+//! migrate, import and export, rebuild the search index.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use app::imports::ImportError;
+use app::{App, Config};
+use ingest::sheet::SheetFormat;
+
+/// Passerelle, the information system of a Campus des métiers et des
+/// qualifications.
+#[derive(Parser)]
+#[command(name = "passerelle", version, about, long_about = None)]
+struct Cli {
+    /// Database: sqlite://PATH or postgres://USER@HOST/DB.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the site and the API.
+    Serve(ServeArgs),
+    /// Create the demonstration campus (reference data included) if missing, then serve.
+    Demo(DemoArgs),
+    /// Apply the database migrations.
+    Migrate,
+    /// Import data.
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Export data.
+    #[command(subcommand)]
+    Export(ExportCommand),
+    /// Rebuild the search index from the database.
+    Reindex,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+}
+
+#[derive(Args)]
+struct DemoArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Directory of the SQLite database (`DIR/passerelle.db`), unless DATABASE_URL is set.
+    #[arg(long, default_value = "passerelle-data")]
+    data_dir: PathBuf,
+    /// Load the data and exit instead of serving.
+    #[arg(long)]
+    no_serve: bool,
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Load the reference data shipped in data/ (territories, ROME 4.0, Certif Info, RNCP).
+    Referentiels {
+        /// Directory of the shipped reference data.
+        #[arg(long)]
+        data: Option<PathBuf>,
+    },
+    /// Import training offers from a LHÉO file (1.3, 2.2, 2.3 or léger).
+    Lheo {
+        file: PathBuf,
+        /// Campus receiving the offers (default: the only campus, or `demo`).
+        #[arg(long)]
+        campus: Option<String>,
+        /// Import the valid offers and report the rejected ones instead of refusing the file.
+        #[arg(long)]
+        skip_invalid: bool,
+    },
+    /// Import members from a spreadsheet (CSV, XLSX or ODS).
+    Membres {
+        file: PathBuf,
+        #[arg(long)]
+        campus: Option<String>,
+    },
+    /// Import formations from a spreadsheet (CSV, XLSX or ODS).
+    Formations {
+        file: PathBuf,
+        #[arg(long)]
+        campus: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Csv,
+    Xlsx,
+    Ods,
+}
+
+#[derive(Subcommand)]
+enum ExportCommand {
+    /// Write the published formations as LHÉO 2.3 on standard output.
+    Lheo {
+        #[arg(long)]
+        campus: Option<String>,
+    },
+    /// Write the members of a campus as a spreadsheet.
+    Membres {
+        #[arg(long)]
+        campus: Option<String>,
+        #[arg(long, value_enum, default_value = "csv")]
+        format: Format,
+        /// Output file (standard output when absent).
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Write the formations of a campus as a spreadsheet.
+    Formations {
+        #[arg(long)]
+        campus: Option<String>,
+        #[arg(long, value_enum, default_value = "csv")]
+        format: Format,
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("PASSERELLE_LOG")
+                .unwrap_or_else(|_| "warn,web=info,app=info,passerelle=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("erreur : {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn config(database_url: Option<String>) -> Config {
+    let database_url = database_url.unwrap_or_else(|| app::config::DEFAULT_DATABASE_URL.to_owned());
+    Config {
+        index_dir: Some(Config::default_index_dir(&database_url)),
+        database_url,
+        data_dir: Config::default_data_dir(),
+        admin_token: std::env::var("PASSERELLE_ADMIN_TOKEN").ok().filter(|t| t.len() >= 16),
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Serve(a) => {
+            let app = open(config(cli.database_url)).await?;
+            serve(app, a.listen).await?;
+        }
+        Command::Demo(a) => {
+            let url = cli
+                .database_url
+                .unwrap_or_else(|| format!("sqlite://{}", a.data_dir.join("passerelle.db").display()));
+            let app = open(config(Some(url))).await?;
+            let dir = app.config.data_dir.clone();
+            import_referentiels(&app, &dir).await?;
+            if app.seed_demo().await.map_err(import_error)? {
+                println!("Campus de démonstration « demo » créé.");
+            } else {
+                println!("Campus de démonstration « demo » déjà présent : réutilisé.");
+            }
+            if !a.no_serve {
+                serve(app, a.listen).await?;
+            }
+        }
+        Command::Migrate => {
+            let store = store::Store::connect(&config(cli.database_url).database_url).await?;
+            store.migrate().await?;
+            println!("Migrations appliquées.");
+        }
+        Command::Reindex => {
+            let app = open(config(cli.database_url)).await?;
+            let n = app.rebuild_index().await?;
+            println!("Index de recherche reconstruit : {n} documents.");
+        }
+        Command::Import(c) => return import(config(cli.database_url), c).await,
+        Command::Export(c) => export(config(cli.database_url), c).await?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn open(config: Config) -> anyhow::Result<App> {
+    let url = store::redact(&config.database_url);
+    App::open(config)
+        .await
+        .with_context(|| format!("ouverture de la base {url}"))
+}
+
+async fn serve(app: App, listen: SocketAddr) -> anyhow::Result<()> {
+    app.spawn_index_follower(Duration::from_secs(2));
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("écoute sur {listen}"))?;
+    println!("Passerelle écoute sur http://{listen}");
+    axum::serve(listener, web::router(app))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}
+
+fn import_error(e: ImportError) -> anyhow::Error {
+    anyhow::anyhow!("{e}")
+}
+
+/// Picks the campus: the one named, else the only one, else `demo`.
+async fn campus_slug(app: &App, given: Option<String>) -> anyhow::Result<String> {
+    if let Some(s) = given {
+        return Ok(s);
+    }
+    let campuses = app.campuses().await?;
+    match campuses.as_slice() {
+        [only] => Ok(only.slug.clone()),
+        _ if campuses.iter().any(|c| c.slug == app::demo::DEMO_SLUG) => Ok(app::demo::DEMO_SLUG.into()),
+        [] => bail!("aucun campus : lancez d'abord `passerelle demo` ou créez un campus"),
+        _ => bail!("plusieurs campus : précisez --campus"),
+    }
+}
+
+async fn import_referentiels(app: &App, dir: &Path) -> anyhow::Result<()> {
+    let bar = indicatif::ProgressBar::new(6);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} {msg}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar.enable_steady_tick(Duration::from_millis(120));
+    let started = Instant::now();
+    let step = |msg: &str| {
+        bar.inc(1);
+        bar.set_message(msg.to_owned());
+    };
+    let reports = app.import_referentiels(dir, &step).await.map_err(import_error)?;
+    bar.finish_and_clear();
+    let mut changed = false;
+    for r in &reports {
+        match r.outcome {
+            store::DatasetOutcome::Unchanged => {
+                println!("{} ({}) : inchangé, rien à faire.", r.title, r.version)
+            }
+            store::DatasetOutcome::Loaded { rows } => {
+                changed = true;
+                println!("{} ({}) : {rows} lignes chargées", r.title, r.version);
+                for (what, n) in &r.counts {
+                    println!("  {n:>8} {what}");
+                }
+                if !r.issues.is_empty() {
+                    println!("  {} anomalies écartées (rapport de qualité), par exemple :", r.issues.len());
+                    for i in r.issues.iter().take(5) {
+                        println!("    {}:{} {} : {}", i.file, i.line, i.field, i.message);
+                    }
+                }
+            }
+        }
+    }
+    if changed {
+        println!("Données de référence importées en {:.1} s.", started.elapsed().as_secs_f64());
+    } else {
+        println!("Données de référence déjà à jour : aucune modification.");
+    }
+    Ok(())
+}
+
+async fn import(config: Config, c: ImportCommand) -> anyhow::Result<ExitCode> {
+    let app = open(config).await?;
+    let read = |p: &Path| std::fs::read(p).with_context(|| format!("lecture de {}", p.display()));
+    let result = match c {
+        ImportCommand::Referentiels { data } => {
+            let dir = data.unwrap_or_else(|| app.config.data_dir.clone());
+            import_referentiels(&app, &dir).await?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        ImportCommand::Lheo {
+            file,
+            campus,
+            skip_invalid,
+        } => {
+            let slug = campus_slug(&app, campus).await?;
+            app.import_lheo(&file.display().to_string(), &read(&file)?, &slug, skip_invalid)
+                .await
+        }
+        ImportCommand::Membres { file, campus } => {
+            let slug = campus_slug(&app, campus).await?;
+            app.import_members_sheet(&file.display().to_string(), &read(&file)?, &slug)
+                .await
+        }
+        ImportCommand::Formations { file, campus } => {
+            let slug = campus_slug(&app, campus).await?;
+            app.import_formations_sheet(&file.display().to_string(), &read(&file)?, &slug)
+                .await
+        }
+    };
+    match result {
+        Ok(r) => {
+            println!(
+                "Import terminé : {} créé(s), {} mis à jour, {} inchangé(s).",
+                r.created, r.updated, r.unchanged
+            );
+            if r.changed_nothing() {
+                println!("Rien n'a changé : le fichier était déjà importé.");
+            }
+            for o in &r.outside_created {
+                println!("Organisation extérieure enregistrée : {o}");
+            }
+            if !r.quality.is_empty() {
+                println!("Rapport de qualité ({} problème(s), offres enregistrées) :", r.quality.len());
+                for q in &r.quality {
+                    println!("  {q}");
+                }
+            }
+            if !r.rejected.is_empty() {
+                println!("{} offre(s) rejetée(s) :", r.rejected.len());
+                for q in &r.rejected {
+                    println!("  {q}");
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(ImportError::Refused { file, problems }) => {
+            eprintln!("{file} refusé, rien n'a été enregistré ({} problème(s)) :", problems.len());
+            for p in problems {
+                eprintln!("  {p}");
+            }
+            Ok(ExitCode::from(2))
+        }
+        Err(e) => Err(import_error(e)),
+    }
+}
+
+async fn export(config: Config, c: ExportCommand) -> anyhow::Result<()> {
+    let app = open(config).await?;
+    match c {
+        ExportCommand::Lheo { campus } => {
+            let (xml, skipped) = app.export_lheo(campus.as_deref()).await.map_err(import_error)?;
+            std::io::stdout().write_all(&xml)?;
+            for s in skipped {
+                eprintln!("offre non exportée : {s}");
+            }
+        }
+        ExportCommand::Membres { campus, format, output } => {
+            let slug = campus_slug(&app, campus).await?;
+            let table = app.members_table(&slug).await.map_err(import_error)?;
+            write_table(&table, format, output)?;
+        }
+        ExportCommand::Formations { campus, format, output } => {
+            let slug = campus_slug(&app, campus).await?;
+            let table = app.formations_table(&slug).await.map_err(import_error)?;
+            write_table(&table, format, output)?;
+        }
+    }
+    Ok(())
+}
+
+fn write_table(table: &ingest::sheet::Table, format: Format, output: Option<PathBuf>) -> anyhow::Result<()> {
+    let format = match format {
+        Format::Csv => SheetFormat::Csv,
+        Format::Xlsx => SheetFormat::Xlsx,
+        Format::Ods => SheetFormat::Ods,
+    };
+    let mut buf = Vec::new();
+    ingest::sheet::write_table(table, format, &mut buf).map_err(|e| anyhow::anyhow!("{e}"))?;
+    match output {
+        Some(p) => std::fs::write(&p, buf).with_context(|| format!("écriture de {}", p.display()))?,
+        None => std::io::stdout().write_all(&buf)?,
+    }
+    Ok(())
+}

@@ -341,27 +341,33 @@ impl Tx {
 
     /// Creates or updates a formation keyed on (campus, external key), with
     /// its ROME links, sessions and data-quality notes; reports `Unchanged`
-    /// when nothing differs, so that a re-import writes nothing.
+    /// when nothing differs, so that a re-import writes nothing. `None` for
+    /// sessions or notes keeps the stored ones (a spreadsheet has none).
     pub async fn upsert_formation(
         &mut self,
         campus_id: i64,
         key: &str,
         f: &FormationInput,
         rome: &[(String, bool)],
-        sessions: &[SessionInput],
-        notes: &[(String, String)],
+        sessions: Option<&[SessionInput]>,
+        notes: Option<&[(String, String)]>,
     ) -> Result<Upsert> {
         let t = formation_tuple(f);
         let mut rome: Vec<(String, bool)> = rome.to_vec();
         rome.sort();
         rome.dedup_by(|a, b| a.0 == b.0);
-        let mut sess: Vec<(String, Option<String>, Option<i64>)> = sessions
-            .iter()
-            .map(|s| (s.starts_on.to_string(), opt_date(s.ends_on), s.places))
-            .collect();
-        sess.sort();
-        let mut notes: Vec<(String, String)> = notes.to_vec();
-        notes.sort();
+        let mut sess: Option<Vec<(String, Option<String>, Option<i64>)>> = sessions.map(|ss| {
+            ss.iter()
+                .map(|s| (s.starts_on.to_string(), opt_date(s.ends_on), s.places))
+                .collect()
+        });
+        if let Some(s) = sess.as_mut() {
+            s.sort();
+        }
+        let mut notes: Option<Vec<(String, String)>> = notes.map(<[_]>::to_vec);
+        if let Some(n) = notes.as_mut() {
+            n.sort();
+        }
         let now = now_text();
         let result = on_tx!(self, |c| {
             let existing: Option<(i64,)> =
@@ -398,7 +404,9 @@ impl Tx {
                     .bind(id)
                     .fetch_all(&mut *c)
                     .await?;
-                    if stored == t && stored_rome == rome && stored_sess == sess && stored_notes == notes {
+                    let same_sess = sess.as_ref().is_none_or(|s| *s == stored_sess);
+                    let same_notes = notes.as_ref().is_none_or(|n| *n == stored_notes);
+                    if stored == t && stored_rome == rome && same_sess && same_notes {
                         Upsert::Unchanged(id)
                     } else {
                         sqlx::query(
@@ -431,7 +439,15 @@ impl Tx {
             };
             if !matches!(outcome, Upsert::Unchanged(_)) {
                 let id = outcome.id();
-                for table in ["formation_romes", "sessions", "formation_notes"] {
+                let mut tables = vec!["formation_romes"];
+                if sess.is_some() {
+                    tables.push("sessions");
+                }
+                if notes.is_some() {
+                    tables.push("formation_notes");
+                }
+                for table in tables {
+                    // Table names come from the fixed list above.
                     sqlx::query(&format!("DELETE FROM {table} WHERE formation_id = $1"))
                         .bind(id)
                         .execute(&mut *c)
@@ -445,7 +461,7 @@ impl Tx {
                         .execute(&mut *c)
                         .await?;
                 }
-                for (start, end, places) in &sess {
+                for (start, end, places) in sess.iter().flatten() {
                     sqlx::query("INSERT INTO sessions (formation_id, starts_on, ends_on, places) VALUES ($1, $2, $3, $4)")
                         .bind(id)
                         .bind(start)
@@ -454,7 +470,7 @@ impl Tx {
                         .execute(&mut *c)
                         .await?;
                 }
-                for (field, message) in &notes {
+                for (field, message) in notes.iter().flatten() {
                     sqlx::query("INSERT INTO formation_notes (formation_id, field, message) VALUES ($1, $2, $3)")
                         .bind(id)
                         .bind(field)
@@ -743,5 +759,29 @@ impl Store {
             Some(m) if m.campus_id == campus_id => Ok(m),
             _ => Err(StoreError::NotFound(format!("membre {member_id}"))),
         }
+    }
+}
+
+impl Store {
+    /// ROME labels of every formation, joined, keyed by formation id (for
+    /// the search index).
+    pub async fn all_formation_rome_labels(&self) -> Result<std::collections::HashMap<i64, String>> {
+        let rows: Vec<(i64, String)> = on_pool!(self, |p| {
+            sqlx::query_as(
+                "SELECT fr.formation_id, o.label FROM formation_romes fr JOIN occupations o ON o.code_rome = fr.code_rome \
+                 ORDER BY fr.formation_id",
+            )
+            .fetch_all(p)
+            .await?
+        });
+        let mut out: std::collections::HashMap<i64, String> = std::collections::HashMap::new();
+        for (id, label) in rows {
+            let e = out.entry(id).or_default();
+            if !e.is_empty() {
+                e.push(' ');
+            }
+            e.push_str(&label);
+        }
+        Ok(out)
     }
 }

@@ -1,0 +1,123 @@
+//! The demonstration campus: a *Services à la personne, bien-être* campus in
+//! French Guiana, modelled on the CMQ 2SBE whose support establishment is a
+//! lycée in Saint-Laurent-du-Maroni. Members and formations come from the
+//! spreadsheets in `data/demo/`, imported through the same importer as a
+//! campus' own files. Lycées and CFA carry their real UAI; every SIRET,
+//! capacity and contact is invented and marked so; no real person appears.
+
+use domain::network::chrono_free::Date;
+use domain::network::SessionInput;
+use store::{CampusInput, ContactInput, Visibility};
+
+use crate::imports::ImportError;
+use crate::App;
+
+/// Slug of the demonstration campus.
+pub const DEMO_SLUG: &str = "demo";
+
+/// UAI of the support establishment (Lycée Bertène Juminer).
+const SUPPORT_UAI: &str = "9730235T";
+
+impl App {
+    /// Creates the demonstration campus unless it exists; returns whether it
+    /// was created.
+    pub async fn seed_demo(&self) -> Result<bool, ImportError> {
+        if self.store.campus_by_slug(DEMO_SLUG).await?.is_some() {
+            return Ok(false);
+        }
+        let dir = self.config.data_dir.join("demo");
+        let read = |name: &str| {
+            std::fs::read(dir.join(name))
+                .map_err(|e| ImportError::Failed(format!("{}: {e}", dir.join(name).display())))
+        };
+        let campus = CampusInput {
+            slug: DEMO_SLUG.into(),
+            name: "Campus des métiers et des qualifications Services à la personne et bien-être de Guyane (démonstration)".into(),
+            sector: domain::Sector::PersonalServices,
+            theme: Some("Santé, social et bien-être en Guyane".into()),
+            description: Some(
+                "Campus de démonstration inspiré du CMQ 2SBE : il réunit lycées, université, CFA, organismes de formation, \
+                 établissements de santé et médico-sociaux, employeurs et acteurs de l'emploi autour des métiers du soin, \
+                 de l'accompagnement et du bien-être. Les identifiants SIRET, capacités et contacts sont inventés."
+                    .into(),
+            ),
+            label_start: Some("2019-09-01".into()),
+            label_end: Some("2029-08-31".into()),
+            time_zone: "America/Cayenne".into(),
+            website: None,
+            territories: vec![("departement".into(), "973".into())],
+        };
+        let mut tx = self.store.begin().await?;
+        tx.upsert_campus(&campus).await?;
+        tx.commit().await?;
+        self.import_members_sheet("data/demo/members.csv", &read("members.csv")?, DEMO_SLUG)
+            .await?;
+        self.import_formations_sheet("data/demo/formations.csv", &read("formations.csv")?, DEMO_SLUG)
+            .await?;
+        let campus_row = self.campus(DEMO_SLUG).await?;
+        let mut tx = self.store.begin().await?;
+        if let Some(id) = tx
+            .find_member(campus_row.id, None, Some(SUPPORT_UAI), None)
+            .await?
+        {
+            tx.set_support_member(campus_row.id, id).await?;
+        }
+        for (i, m) in self.store.members(campus_row.id, false).await?.iter().enumerate() {
+            // Fictitious contacts: a role, a made-up name, an example.org address.
+            tx.replace_contacts(
+                m.id,
+                &[ContactInput {
+                    name: format!("Contact fictif {}", i + 1),
+                    role: Some("Référent·e campus".into()),
+                    email: Some(format!("contact{}@example.org", i + 1)),
+                    phone: None,
+                    invented: true,
+                }],
+            )
+            .await?;
+        }
+        // Sessions for the next school year, so that formation pages show them.
+        let start = Date::parse("2027-09-01").expect("valid date");
+        let end = Date::parse("2028-06-30").expect("valid date");
+        for f in self
+            .store
+            .formations(campus_row.id, Visibility::All, None)
+            .await?
+        {
+            let input = domain::network::FormationInput {
+                title: f.title.clone(),
+                certification_code: f.certification_code,
+                level: f.level.and_then(|l| u8::try_from(l).ok()).and_then(domain::Level::new),
+                pathway: domain::Pathway::parse(&f.pathway).unwrap_or(domain::Pathway::Continuing),
+                modality: domain::Modality::parse(&f.modality).unwrap_or(domain::Modality::OnSite),
+                provider_id: f.provider_id,
+                site_code_insee: f.site_code_insee.clone(),
+                capacity: f.capacity,
+                duration_hours: f.duration_hours,
+                description: f.description.clone(),
+                status: domain::PublicationStatus::parse(&f.status)
+                    .unwrap_or(domain::PublicationStatus::Draft),
+                rome_codes: Vec::new(),
+                external_key: Some(f.external_key.clone()),
+                invented: f.invented,
+            };
+            let links = self.rome_links(&mut tx, &input).await?;
+            tx.upsert_formation(
+                campus_row.id,
+                &f.external_key,
+                &input,
+                &links,
+                Some(&[SessionInput {
+                    starts_on: start,
+                    ends_on: Some(end),
+                    places: f.capacity,
+                }]),
+                None,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        self.catch_up_index().await?;
+        Ok(true)
+    }
+}

@@ -1,0 +1,686 @@
+//! Imports and exports: reference data, LHÉO offers, spreadsheets. Each file
+//! is imported in one transaction: refused as a whole, or stored as a whole.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use domain::network::{FormationInput, MemberInput, SessionInput};
+use domain::{MemberKind, Modality, PublicationStatus, Siret};
+use ingest::lheo::{self, LheoOffer, ParseOptions};
+use ingest::referentiels;
+use ingest::sheet::{self, CellError, ProviderRef, SheetFormat, Table};
+use store::{DatasetOutcome, RefTables, Tx, Upsert, Visibility};
+
+use crate::{App, AppError};
+
+/// What happened to one reference data set.
+#[derive(Debug, Clone)]
+pub struct DatasetReport {
+    pub name: String,
+    pub title: String,
+    pub version: String,
+    pub outcome: DatasetOutcome,
+    pub counts: Vec<(&'static str, usize)>,
+    /// Data-quality issues found in the files (codes left out of links…).
+    pub issues: Vec<domain::refdata::QualityIssue>,
+}
+
+/// Why an import was refused, with every problem found.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ImportError {
+    /// The file could not be read or parsed; nothing was stored.
+    #[error("{file} refusé :\n{}", problems.join("\n"))]
+    Refused { file: String, problems: Vec<String> },
+    /// Something else failed; nothing was stored.
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl From<AppError> for ImportError {
+    fn from(e: AppError) -> Self {
+        ImportError::Failed(match e {
+            AppError::Store(s) => s.to_string(),
+            AppError::Search(s) => s.to_string(),
+            other => other.to_string(),
+        })
+    }
+}
+
+impl From<store::StoreError> for ImportError {
+    fn from(e: store::StoreError) -> Self {
+        ImportError::Failed(e.to_string())
+    }
+}
+
+/// Counts of what an import of campus data did.
+#[derive(Debug, Clone, Default)]
+pub struct ImportReport {
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    /// Outside organisations created for providers that are not members.
+    pub outside_created: Vec<String>,
+    /// Offers rejected under `--skip-invalid`, with line and reasons.
+    pub rejected: Vec<String>,
+    /// Data-quality problems that did not block the import.
+    pub quality: Vec<String>,
+}
+
+impl ImportReport {
+    fn count(&mut self, u: Upsert) {
+        match u {
+            Upsert::Created(_) => self.created += 1,
+            Upsert::Updated(_) => self.updated += 1,
+            Upsert::Unchanged(_) => self.unchanged += 1,
+        }
+    }
+
+    /// True when the import wrote nothing.
+    pub fn changed_nothing(&self) -> bool {
+        self.created == 0 && self.updated == 0 && self.outside_created.is_empty()
+    }
+}
+
+impl App {
+    /// Imports the reference data shipped in `dir`, one transaction per data
+    /// set, skipping those whose files did not change. `step` is told what is
+    /// being done (for a progress bar).
+    pub async fn import_referentiels(
+        &self,
+        dir: &Path,
+        step: &(dyn Fn(&str) + Sync),
+    ) -> Result<Vec<DatasetReport>, ImportError> {
+        step("lecture des fichiers");
+        let dir2 = dir.to_path_buf();
+        let r = tokio::task::spawn_blocking(move || referentiels::load_all(&dir2))
+            .await
+            .map_err(|e| ImportError::Failed(e.to_string()))?
+            .map_err(|e| ImportError::Refused {
+                file: e.file().to_owned(),
+                problems: vec![e.to_string()],
+            })?;
+        let t = &r.territories;
+        let ro = &r.rome;
+        let c = &r.certifications;
+        let n = &r.rncp;
+        let sets: Vec<(&domain::refdata::DatasetInfo, RefTables<'_>, &Vec<domain::refdata::QualityIssue>)> = vec![
+            (
+                &t.info,
+                RefTables::Territories {
+                    regions: &t.regions,
+                    academies: &t.academies,
+                    departements: &t.departements,
+                    employment_areas: &t.employment_areas,
+                    communes: &t.communes,
+                },
+                &t.issues,
+            ),
+            (
+                &ro.info,
+                RefTables::Rome {
+                    grands_domaines: &ro.grands_domaines,
+                    domaines: &ro.domaines,
+                    occupations: &ro.occupations,
+                    titles: &ro.titles,
+                    skills: &ro.skills,
+                    occupation_skills: &ro.occupation_skills,
+                    mobilities: &ro.mobilities,
+                    interests: &ro.interests,
+                    occupation_interests: &ro.occupation_interests,
+                },
+                &ro.issues,
+            ),
+            (
+                &c.info,
+                RefTables::CertifInfo {
+                    certifications: &c.certifications,
+                    romes: &c.certification_romes,
+                },
+                &c.issues,
+            ),
+            (
+                &n.info,
+                RefTables::Rncp {
+                    fiches: &n.fiches,
+                    romes: &n.romes,
+                    nsf: &n.nsf,
+                    blocs: &n.blocs,
+                    certifiers: &n.certifiers,
+                },
+                &n.issues,
+            ),
+        ];
+        let mut reports = Vec::new();
+        for (info, tables, issues) in sets {
+            step(&info.title);
+            let outcome = self.store.replace_dataset(info, &tables, issues).await?;
+            reports.push(DatasetReport {
+                name: info.name.clone(),
+                title: info.title.clone(),
+                version: info.version.clone(),
+                outcome,
+                counts: tables.counts(),
+                issues: issues.clone(),
+            });
+        }
+        if reports.iter().any(|r| r.outcome != DatasetOutcome::Unchanged) {
+            step("index de recherche");
+            let mut tx = self.store.begin().await?;
+            tx.log_change("reference", "*").await?;
+            tx.commit().await?;
+            self.catch_up_index().await?;
+        }
+        Ok(reports)
+    }
+
+    /// Imports a LHÉO file into a campus. A file that is not well-formed or
+    /// breaks the schema's structure is refused as a whole; with
+    /// `skip_invalid`, broken offers are left out and reported instead.
+    pub async fn import_lheo(
+        &self,
+        file: &str,
+        bytes: &[u8],
+        campus_slug: &str,
+        skip_invalid: bool,
+    ) -> Result<ImportReport, ImportError> {
+        let campus = self.campus(campus_slug).await?;
+        let communes: HashSet<String> = self.store.commune_codes().await?.into_iter().collect();
+        let known = |c: &str| communes.contains(c);
+        let opts = ParseOptions {
+            skip_invalid,
+            known_communes: Some(&known),
+        };
+        let parsed = lheo::parse_lheo(bytes, &opts).map_err(|e| ImportError::Refused {
+            file: file.to_owned(),
+            problems: e
+                .problems
+                .iter()
+                .map(|p| format!("{file}:{}: {}", p.line, p.message))
+                .collect(),
+        })?;
+        let rome_codes: HashSet<String> = self.store.rome_codes().await?.into_iter().collect();
+        let mut report = ImportReport {
+            rejected: parsed
+                .rejected
+                .iter()
+                .map(|r| {
+                    format!(
+                        "{file}:{}: offre {} rejetée : {}",
+                        r.line,
+                        r.numero.as_deref().unwrap_or("sans numéro"),
+                        r.reasons.iter().map(|p| p.message.as_str()).collect::<Vec<_>>().join(" ; ")
+                    )
+                })
+                .collect(),
+            ..Default::default()
+        };
+        let mut offers: Vec<&LheoOffer> = parsed.offers.iter().collect();
+        offers.sort_by_key(|o| o.line);
+        let mut tx = self.store.begin().await?;
+        for (i, offer) in offers.iter().enumerate() {
+            let next_line = offers.get(i + 1).map_or(u64::MAX, |o| o.line);
+            let mut notes: Vec<(String, String)> = parsed
+                .quality
+                .iter()
+                .filter(|q| q.line >= offer.line && q.line < next_line)
+                .map(|q| (q.field.clone(), q.message.clone()))
+                .collect();
+            for (field, message) in &notes {
+                report.quality.push(format!(
+                    "{file}: offre « {} » : {field} : {message}",
+                    offer.intitule
+                ));
+            }
+            let provider_id = self
+                .lheo_provider(&mut tx, campus.id, offer, &mut report, &mut notes)
+                .await?;
+            let certification_code = self.lheo_certification(offer, &mut notes).await?;
+            let level = match offer.niveau_sortie {
+                Some(l) => Some(l),
+                None => match certification_code {
+                    Some(c) => self
+                        .store
+                        .certification(c)
+                        .await?
+                        .and_then(|c| c.level)
+                        .and_then(|l| u8::try_from(l).ok())
+                        .and_then(domain::Level::new),
+                    None => None,
+                },
+            };
+            let description = [offer.objectif.as_deref(), offer.contenu.as_deref(), offer.resultats_attendus.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join("\n\n");
+            let several = offer.actions.len() > 1;
+            for (a_idx, action) in offer.actions.iter().enumerate() {
+                // One Passerelle formation per LHÉO action: the action is what
+                // has a place, a modality and sessions.
+                let key = if several {
+                    format!("{}/{}", offer.key(), action.numero.clone().unwrap_or_else(|| (a_idx + 1).to_string()))
+                } else {
+                    offer.key()
+                };
+                let site = action
+                    .sites
+                    .iter()
+                    .filter_map(|s| s.code_insee.clone())
+                    .find(|c| communes.contains(c));
+                let rome: Vec<String> = offer
+                    .rome_codes
+                    .iter()
+                    .map(|c| c.as_str().to_owned())
+                    .filter(|c| rome_codes.contains(c))
+                    .collect();
+                let input = FormationInput {
+                    title: offer.intitule.clone(),
+                    certification_code,
+                    level,
+                    pathway: action.pathway,
+                    modality: action.modality.unwrap_or(Modality::OnSite),
+                    provider_id,
+                    site_code_insee: site,
+                    capacity: action.capacity().map(i64::from),
+                    duration_hours: action.nombre_heures_total.filter(|h| *h > 0).map(i64::from),
+                    description: (!description.is_empty()).then_some(description.clone()),
+                    status: PublicationStatus::Published,
+                    rome_codes: rome,
+                    external_key: Some(key.clone()),
+                    invented: false,
+                };
+                let sessions: Vec<SessionInput> = action
+                    .sessions
+                    .iter()
+                    .filter_map(|s| {
+                        Some(SessionInput {
+                            starts_on: s.start?,
+                            ends_on: s.end.filter(|e| Some(*e) >= s.start),
+                            places: s.places.map(i64::from),
+                        })
+                    })
+                    .collect();
+                let links = self.rome_links(&mut tx, &input).await?;
+                let u = tx
+                    .upsert_formation(campus.id, &key, &input, &links, Some(&sessions), Some(&notes))
+                    .await?;
+                report.count(u);
+            }
+        }
+        tx.commit().await?;
+        self.catch_up_index().await?;
+        Ok(report)
+    }
+
+    /// The member providing an offer: found by SIRET, UAI or name, or
+    /// recorded as an outside organisation that can later join.
+    async fn lheo_provider(
+        &self,
+        tx: &mut Tx,
+        campus_id: i64,
+        offer: &LheoOffer,
+        report: &mut ImportReport,
+        notes: &mut Vec<(String, String)>,
+    ) -> Result<i64, ImportError> {
+        let p = &offer.provider;
+        let siret = p.siret.as_deref().and_then(|s| Siret::parse(s).ok());
+        if p.siret.is_some() && siret.is_none() {
+            notes.push((
+                "organisme".into(),
+                format!(
+                    "SIRET « {} » invalide : l'organisme est enregistré sans SIRET",
+                    p.siret.as_deref().unwrap_or_default()
+                ),
+            ));
+        }
+        let name = p.raison_sociale.clone().filter(|n| !n.trim().is_empty()).unwrap_or_else(|| p.name.clone());
+        let siret_s = siret.as_ref().map(|s| s.as_str().to_owned());
+        if let Some(id) = tx
+            .find_member(campus_id, siret_s.as_deref(), p.uai.as_deref(), Some(&name))
+            .await?
+        {
+            return Ok(id);
+        }
+        let code_insee = p
+            .address
+            .code_insee
+            .clone()
+            .filter(|c| domain::CodeInsee::parse(c).is_ok());
+        let code_insee = match code_insee {
+            Some(c) if self.store.commune(&c).await?.is_some() => Some(c),
+            _ => None,
+        };
+        let input = MemberInput {
+            name: name.clone(),
+            kind: MemberKind::Outside,
+            siret: siret_s,
+            uai: p.uai.clone().filter(|u| domain::Uai::parse(u).is_ok()),
+            code_insee,
+            address: None,
+            postcode: p.address.postcode.clone(),
+            website: p.website.clone().filter(|w| w.starts_with("http")),
+            description: Some("Organisme rencontré dans un import LHÉO ; il peut être invité à rejoindre le campus.".into()),
+            joined_on: None,
+            left_on: None,
+            status: PublicationStatus::Draft,
+            invented: false,
+        };
+        let u = tx.upsert_member(campus_id, &input).await?;
+        if matches!(u, Upsert::Created(_)) {
+            report.outside_created.push(name);
+        }
+        Ok(u.id())
+    }
+
+    /// The Certif Info code of an offer, when it exists in the reference data.
+    async fn lheo_certification(
+        &self,
+        offer: &LheoOffer,
+        notes: &mut Vec<(String, String)>,
+    ) -> Result<Option<i64>, ImportError> {
+        for c in &offer.certifications {
+            if let Some(code) = c.certifinfo.as_deref().and_then(|s| s.trim().parse::<i64>().ok()) {
+                if self.store.certification(code).await?.is_some() {
+                    return Ok(Some(code));
+                }
+                notes.push((
+                    "code-CERTIFINFO".into(),
+                    format!("la certification {code} est inconnue de Certif Info"),
+                ));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Writes the published formations of a campus (or of all campuses) as
+    /// LHÉO 2.3; returns the XML and the offers that could not be written.
+    pub async fn export_lheo(&self, campus_slug: Option<&str>) -> Result<(Vec<u8>, Vec<String>), ImportError> {
+        let campuses = match campus_slug {
+            Some(s) => vec![self.campus(s).await?],
+            None => self.store.campuses().await?,
+        };
+        let mut offers = Vec::new();
+        for campus in campuses {
+            for f in self.store.formations(campus.id, Visibility::Public, None).await? {
+                let provider = self.store.member(f.provider_id).await?;
+                let site = match &f.site_code_insee {
+                    Some(c) => self.store.commune(c).await?,
+                    None => None,
+                };
+                let provider_commune = match provider.as_ref().and_then(|p| p.code_insee.clone()) {
+                    Some(c) => self.store.commune(&c).await?,
+                    None => None,
+                };
+                let address = |c: &Option<store::CommuneRow>| {
+                    c.as_ref().map(|c| lheo::LheoAddress {
+                        code_insee: Some(c.code_insee.clone()),
+                        postcode: c.postcodes.split(' ').next().map(str::to_owned),
+                        city: Some(c.name.clone()),
+                    })
+                };
+                let sessions = self
+                    .store
+                    .sessions(f.id)
+                    .await?
+                    .into_iter()
+                    .map(|s| lheo::LheoSession {
+                        numero: None,
+                        start: domain::network::chrono_free::Date::parse(&s.starts_on),
+                        end: s.ends_on.as_deref().and_then(domain::network::chrono_free::Date::parse),
+                        places: s.places.and_then(|p| u32::try_from(p).ok()),
+                    })
+                    .collect();
+                let certification = match f.certification_code {
+                    Some(c) => self.store.certification(c).await?,
+                    None => None,
+                };
+                offers.push(lheo::ExportOffer {
+                    key: format!("passerelle-{}-{}", campus.slug, f.external_key),
+                    intitule: f.title.clone(),
+                    objectif: f.description.clone(),
+                    contenu: None,
+                    resultats: None,
+                    certifications: certification
+                        .map(|c| {
+                            vec![lheo::LheoCertification {
+                                rncp: c.code_rncp.clone(),
+                                certifinfo: Some(c.code.to_string()),
+                            }]
+                        })
+                        .unwrap_or_default(),
+                    rome_codes: self
+                        .store
+                        .formation_romes(f.id)
+                        .await?
+                        .into_iter()
+                        .filter_map(|o| domain::CodeRome::parse(&o.code_rome).ok())
+                        .collect(),
+                    formacodes: Vec::new(),
+                    level: f.level.and_then(|l| u8::try_from(l).ok()).and_then(domain::Level::new),
+                    provider: lheo::ExportProvider {
+                        siret: provider.as_ref().and_then(|p| p.siret.clone()).unwrap_or_default(),
+                        name: f.provider_name.clone(),
+                        address: address(&provider_commune).unwrap_or_default(),
+                        website: provider.as_ref().and_then(|p| p.website.clone()),
+                    },
+                    actions: vec![lheo::ExportAction {
+                        numero: None,
+                        pathway: domain::Pathway::parse(&f.pathway).unwrap_or(domain::Pathway::Continuing),
+                        modality: Modality::parse(&f.modality).unwrap_or(Modality::OnSite),
+                        site: address(&site),
+                        duration_hours: f.duration_hours.and_then(|h| u32::try_from(h).ok()),
+                        sessions,
+                    }],
+                });
+            }
+        }
+        let mut out = Vec::new();
+        let report = lheo::write_lheo_23(&offers, &mut out).map_err(|e| ImportError::Failed(e.to_string()))?;
+        let skipped = report
+            .skipped
+            .iter()
+            .map(|s| format!("{} : {}", s.key, s.reason))
+            .collect();
+        Ok((out, skipped))
+    }
+
+    /// Imports members from a spreadsheet into a campus.
+    pub async fn import_members_sheet(
+        &self,
+        file: &str,
+        bytes: &[u8],
+        campus_slug: &str,
+    ) -> Result<ImportReport, ImportError> {
+        let campus = self.campus(campus_slug).await?;
+        let table = read_sheet(file, bytes)?;
+        let rows = sheet::members_from_table(&table).map_err(|e| refused_cells(file, &e))?;
+        let communes: HashSet<String> = self.store.commune_codes().await?.into_iter().collect();
+        let unknown: Vec<CellError> = rows
+            .iter()
+            .filter_map(|(line, m)| {
+                let c = m.code_insee.as_deref()?;
+                (!communes.contains(c)).then(|| CellError {
+                    line: *line,
+                    column: "code_insee".into(),
+                    value: c.to_owned(),
+                    message: "commune inconnue du code officiel géographique en vigueur".into(),
+                })
+            })
+            .collect();
+        if !unknown.is_empty() {
+            return Err(refused_cells(file, &unknown));
+        }
+        let mut report = ImportReport::default();
+        let mut tx = self.store.begin().await?;
+        for (_, m) in &rows {
+            report.count(tx.upsert_member(campus.id, m).await?);
+        }
+        tx.commit().await?;
+        self.catch_up_index().await?;
+        Ok(report)
+    }
+
+    /// Imports formations from a spreadsheet into a campus; providers must
+    /// be members of the campus.
+    pub async fn import_formations_sheet(
+        &self,
+        file: &str,
+        bytes: &[u8],
+        campus_slug: &str,
+    ) -> Result<ImportReport, ImportError> {
+        let campus = self.campus(campus_slug).await?;
+        let table = read_sheet(file, bytes)?;
+        let rows = sheet::formations_from_table(&table).map_err(|e| refused_cells(file, &e))?;
+        let communes: HashSet<String> = self.store.commune_codes().await?.into_iter().collect();
+        let mut errors = Vec::new();
+        let mut tx = self.store.begin().await?;
+        let mut resolved = Vec::new();
+        for row in &rows {
+            let (siret, uai, name) = match &row.provider {
+                ProviderRef::Siret(s) => (Some(s.as_str().to_owned()), None, None),
+                ProviderRef::Uai(u) => (None, Some(u.as_str().to_owned()), None),
+                ProviderRef::Name(n) => (None, None, Some(n.clone())),
+            };
+            let found = tx
+                .find_member(campus.id, siret.as_deref(), uai.as_deref(), name.as_deref())
+                .await?;
+            let Some(provider_id) = found else {
+                errors.push(CellError {
+                    line: row.line,
+                    column: "fournisseur".into(),
+                    value: siret.or(uai).or(name).unwrap_or_default(),
+                    message: "cet organisme n'est pas membre du campus".into(),
+                });
+                continue;
+            };
+            if let Some(c) = row.input.site_code_insee.as_deref() {
+                if !communes.contains(c) {
+                    errors.push(CellError {
+                        line: row.line,
+                        column: "code_insee_lieu".into(),
+                        value: c.to_owned(),
+                        message: "commune inconnue du code officiel géographique en vigueur".into(),
+                    });
+                }
+            }
+            if let Some(code) = row.input.certification_code {
+                if self.store.certification(code).await?.is_none() {
+                    errors.push(CellError {
+                        line: row.line,
+                        column: "certifinfo".into(),
+                        value: code.to_string(),
+                        message: "certification inconnue de Certif Info".into(),
+                    });
+                }
+            }
+            let mut input = row.input.clone();
+            input.provider_id = provider_id;
+            if input.level.is_none() {
+                if let Some(code) = input.certification_code {
+                    input.level = self
+                        .store
+                        .certification(code)
+                        .await?
+                        .and_then(|c| c.level)
+                        .and_then(|l| u8::try_from(l).ok())
+                        .and_then(domain::Level::new);
+                }
+            }
+            resolved.push((row.line, input));
+        }
+        if !errors.is_empty() {
+            tx.rollback().await?;
+            return Err(refused_cells(file, &errors));
+        }
+        let mut report = ImportReport::default();
+        for (line, input) in &resolved {
+            let key = input
+                .external_key
+                .clone()
+                .unwrap_or_else(|| format!("ligne-{line}"));
+            let links = self.rome_links(&mut tx, input).await?;
+            report.count(tx.upsert_formation(campus.id, &key, input, &links, None, None).await?);
+        }
+        tx.commit().await?;
+        self.catch_up_index().await?;
+        Ok(report)
+    }
+
+    /// Members of a campus as a spreadsheet table.
+    pub async fn members_table(&self, campus_slug: &str) -> Result<Table, ImportError> {
+        let campus = self.campus(campus_slug).await?;
+        let members = self.store.members(campus.id, false).await?;
+        let inputs: Vec<MemberInput> = members.iter().map(member_input).collect();
+        Ok(sheet::members_to_table(&inputs))
+    }
+
+    /// Formations of a campus as a spreadsheet table.
+    pub async fn formations_table(&self, campus_slug: &str) -> Result<Table, ImportError> {
+        let campus = self.campus(campus_slug).await?;
+        let mut rows = Vec::new();
+        for f in self.store.formations(campus.id, Visibility::All, None).await? {
+            let provider = self.store.member(f.provider_id).await?;
+            let romes = self.store.formation_romes(f.id).await?;
+            rows.push(sheet::FormationExport {
+                formation: FormationInput {
+                    title: f.title.clone(),
+                    certification_code: f.certification_code,
+                    level: f.level.and_then(|l| u8::try_from(l).ok()).and_then(domain::Level::new),
+                    pathway: domain::Pathway::parse(&f.pathway).unwrap_or(domain::Pathway::Continuing),
+                    modality: Modality::parse(&f.modality).unwrap_or(Modality::OnSite),
+                    provider_id: f.provider_id,
+                    site_code_insee: f.site_code_insee.clone(),
+                    capacity: f.capacity,
+                    duration_hours: f.duration_hours,
+                    description: f.description.clone(),
+                    status: PublicationStatus::parse(&f.status).unwrap_or(PublicationStatus::Draft),
+                    rome_codes: romes.into_iter().map(|o| o.code_rome).collect(),
+                    external_key: Some(f.external_key.clone()),
+                    invented: f.invented,
+                },
+                provider_siret: provider.as_ref().and_then(|p| p.siret.clone()),
+                provider_uai: provider.as_ref().and_then(|p| p.uai.clone()),
+                provider_name: f.provider_name.clone(),
+            });
+        }
+        Ok(sheet::formations_to_table(&rows))
+    }
+}
+
+fn member_input(m: &store::MemberRow) -> MemberInput {
+    use domain::network::chrono_free::Date;
+    MemberInput {
+        name: m.name.clone(),
+        kind: MemberKind::parse(&m.kind).unwrap_or(MemberKind::Outside),
+        siret: m.siret.clone(),
+        uai: m.uai.clone(),
+        code_insee: m.code_insee.clone(),
+        address: m.address.clone(),
+        postcode: m.postcode.clone(),
+        website: m.website.clone(),
+        description: m.description.clone(),
+        joined_on: m.joined_on.as_deref().and_then(Date::parse),
+        left_on: m.left_on.as_deref().and_then(Date::parse),
+        status: PublicationStatus::parse(&m.status).unwrap_or(PublicationStatus::Draft),
+        invented: m.invented,
+    }
+}
+
+fn read_sheet(file: &str, bytes: &[u8]) -> Result<Table, ImportError> {
+    let refused = |e: sheet::SheetError| ImportError::Refused {
+        file: file.to_owned(),
+        problems: vec![format!("{file}: {e}")],
+    };
+    let format = SheetFormat::detect(file, bytes).map_err(refused)?;
+    sheet::read_table(bytes, format).map_err(refused)
+}
+
+fn refused_cells(file: &str, errors: &[CellError]) -> ImportError {
+    ImportError::Refused {
+        file: file.to_owned(),
+        problems: sheet::format_cell_errors(file, errors)
+            .lines()
+            .map(str::to_owned)
+            .collect(),
+    }
+}

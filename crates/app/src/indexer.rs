@@ -1,0 +1,245 @@
+//! Keeps this server's search index in step with the database. Writes append
+//! to the change log in their transaction; every server applies the log from
+//! the sequence number its index recorded, so several servers sharing one
+//! PostgreSQL converge on the same results. Reference data imports log a
+//! `reference` change, which triggers a full rebuild.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use search::{DocKind, Document, Facet};
+use store::{FormationRow, MemberRow};
+
+use crate::{App, AppError};
+
+/// Formations are read from the database in pages of this size.
+const PAGE: i64 = 5_000;
+
+impl App {
+    /// Rebuilds the whole index from the database.
+    pub async fn rebuild_index(&self) -> Result<usize, AppError> {
+        let seq = self.store.last_change().await?;
+        let docs = self.all_documents().await?;
+        let index = self.index.clone();
+        let n = tokio::task::spawn_blocking(move || index.rebuild(docs.into_iter(), seq))
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))??;
+        tracing::info!(documents = n, seq, "search index rebuilt");
+        Ok(n)
+    }
+
+    /// Applies the changes logged since the index's last commit, or rebuilds
+    /// when the index is new or a reference data set changed.
+    pub async fn catch_up_index(&self) -> Result<(), AppError> {
+        if self.index.needs_rebuild() {
+            self.rebuild_index().await?;
+            return Ok(());
+        }
+        loop {
+            let since = self.index.last_seq();
+            let changes = self.store.changes_since(since, 1_000).await?;
+            let Some(last) = changes.last().map(|c| c.seq) else {
+                return Ok(());
+            };
+            if changes.iter().any(|c| c.entity == "reference") {
+                self.rebuild_index().await?;
+                return Ok(());
+            }
+            let mut upserts = Vec::new();
+            let mut deletes = Vec::new();
+            let campus_slugs = self.campus_slugs().await?;
+            let mut formation_ids: Vec<i64> = Vec::new();
+            for c in &changes {
+                let Ok(id) = c.entity_id.parse::<i64>() else {
+                    continue;
+                };
+                match c.entity.as_str() {
+                    "formation" => formation_ids.push(id),
+                    "member" => match self.store.member(id).await? {
+                        Some(m) => {
+                            // A provider's name and status show in its formations.
+                            for f in self
+                                .store
+                                .formations(m.campus_id, store::Visibility::All, Some(id))
+                                .await?
+                            {
+                                formation_ids.push(f.id);
+                            }
+                            upserts.push(member_doc(&m, &campus_slugs));
+                        }
+                        None => deletes.push((DocKind::Member, id.to_string())),
+                    },
+                    _ => {}
+                }
+            }
+            formation_ids.sort_unstable();
+            formation_ids.dedup();
+            let romes = self.rome_labels_for(&formation_ids).await?;
+            for id in formation_ids {
+                match self.store.formation(id).await? {
+                    Some(f) => upserts.push(formation_doc(&f, &campus_slugs, &romes)),
+                    None => deletes.push((DocKind::Formation, id.to_string())),
+                }
+            }
+            let index = self.index.clone();
+            tokio::task::spawn_blocking(move || index.apply(upserts, deletes, last))
+                .await
+                .map_err(|e| AppError::Internal(e.to_string()))??;
+        }
+    }
+
+    /// Follows the change log in the background.
+    pub fn spawn_index_follower(&self, every: Duration) {
+        let app = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                if let Err(e) = app.catch_up_index().await {
+                    tracing::warn!(error = %e, "search index follower failed");
+                }
+            }
+        });
+    }
+
+    async fn campus_slugs(&self) -> Result<HashMap<i64, String>, AppError> {
+        Ok(self
+            .store
+            .campuses()
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c.slug))
+            .collect())
+    }
+
+    async fn rome_labels_for(&self, ids: &[i64]) -> Result<HashMap<i64, String>, AppError> {
+        let mut out = HashMap::new();
+        for id in ids {
+            let labels: Vec<String> = self
+                .store
+                .formation_romes(*id)
+                .await?
+                .into_iter()
+                .map(|o| o.label)
+                .collect();
+            out.insert(*id, labels.join(" "));
+        }
+        Ok(out)
+    }
+
+    async fn all_documents(&self) -> Result<Vec<Document>, AppError> {
+        let slugs = self.campus_slugs().await?;
+        let mut docs = Vec::new();
+        let mut titles: HashMap<String, Vec<String>> = HashMap::new();
+        for t in self.store.titles(None).await? {
+            titles.entry(t.code_rome).or_default().push(t.label);
+        }
+        for o in self.store.all_occupations().await? {
+            let mut body = titles.remove(&o.code_rome).unwrap_or_default().join(" ; ");
+            body.push(' ');
+            body.push_str(&o.code_rome);
+            docs.push(Document {
+                kind: DocKind::Occupation,
+                id: o.code_rome.clone(),
+                title: o.label.clone(),
+                body,
+                facets: vec![],
+                campus: None,
+                public: true,
+            });
+        }
+        for c in self.store.all_certifications().await? {
+            let mut facets = Vec::new();
+            if let Some(l) = c.level {
+                facets.push((Facet::Level, l.to_string()));
+            }
+            docs.push(Document {
+                kind: DocKind::Certification,
+                id: c.code.to_string(),
+                title: c.label.clone(),
+                body: [c.type_label.as_deref(), c.formacode_label.as_deref(), c.code_rncp.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                facets,
+                campus: None,
+                public: c.active,
+            });
+        }
+        for m in self.store.all_members().await? {
+            docs.push(member_doc(&m, &slugs));
+        }
+        let romes = self.store.all_formation_rome_labels().await?;
+        let mut after = 0;
+        loop {
+            let page = self.store.all_formations(after, PAGE).await?;
+            let Some(last) = page.last() else { break };
+            after = last.id;
+            for f in &page {
+                docs.push(formation_doc(f, &slugs, &romes));
+            }
+        }
+        Ok(docs)
+    }
+}
+
+fn member_doc(m: &MemberRow, slugs: &HashMap<i64, String>) -> Document {
+    let mut facets = vec![(Facet::Kind, m.kind.clone())];
+    if let Some(d) = &m.departement_code {
+        facets.push((Facet::Departement, d.clone()));
+    }
+    Document {
+        kind: DocKind::Member,
+        id: m.id.to_string(),
+        title: m.name.clone(),
+        body: [m.commune_name.as_deref(), m.description.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" "),
+        facets,
+        campus: slugs.get(&m.campus_id).cloned(),
+        public: m.status == "publie" && m.kind != "exterieur",
+    }
+}
+
+fn formation_doc(
+    f: &FormationRow,
+    slugs: &HashMap<i64, String>,
+    romes: &HashMap<i64, String>,
+) -> Document {
+    let mut facets = vec![
+        (Facet::Pathway, f.pathway.clone()),
+        (Facet::Modality, f.modality.clone()),
+        (Facet::Provider, f.provider_name.clone()),
+    ];
+    if let Some(l) = f.level {
+        facets.push((Facet::Level, l.to_string()));
+    }
+    if let Some(d) = &f.departement_code {
+        facets.push((Facet::Departement, d.clone()));
+    }
+    let body = [
+        f.certification_label.as_deref(),
+        Some(f.provider_name.as_str()),
+        f.site_name.as_deref(),
+        romes.get(&f.id).map(String::as_str),
+        f.description.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" ");
+    Document {
+        kind: DocKind::Formation,
+        id: f.id.to_string(),
+        title: f.title.clone(),
+        body,
+        facets,
+        campus: slugs.get(&f.campus_id).cloned(),
+        // A published formation of an outside provider stays visible: the
+        // provider's page is what stays private.
+        public: f.status == "publie",
+    }
+}

@@ -1,0 +1,486 @@
+//! Read use cases: what the pages and the API show, already filtered by the
+//! policy. Templates and JSON serialisers only format these.
+
+use serde::Serialize;
+
+use search::{DocKind, Facet, Query};
+use store::{
+    BlocRow, CampusRow, CertificationRow, ContactRow, DatasetRow, FormationRow, MemberRow,
+    MobilityRow, NoteRow, OccupationRef, OccupationRow, RncpFicheRow, SessionRow, SkillRow,
+    TitleRow, Visibility,
+};
+
+use crate::policy::{authorize, sees_private, Action, Actor};
+use crate::{App, AppError};
+
+/// Results per page in listings.
+pub const PER_PAGE: usize = 20;
+
+/// One page of search results with facet counts.
+#[derive(Debug, Clone, Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: usize,
+    /// 1-based page number.
+    pub page: usize,
+    pub pages: usize,
+    pub facets: Vec<FacetView>,
+    /// True when no result matched every word and close matches are shown.
+    pub relaxed: bool,
+}
+
+/// Counts of one facet, ready to show.
+#[derive(Debug, Clone, Serialize)]
+pub struct FacetView {
+    /// Query parameter name (`niveau`, `voie`…).
+    pub param: &'static str,
+    pub label: &'static str,
+    pub values: Vec<FacetValue>,
+}
+
+/// One value of a facet.
+#[derive(Debug, Clone, Serialize)]
+pub struct FacetValue {
+    pub value: String,
+    pub label: String,
+    pub count: u64,
+    pub selected: bool,
+}
+
+/// Parameters of a catalogue search.
+#[derive(Debug, Clone, Default)]
+pub struct CatalogueQuery {
+    pub q: String,
+    pub page: usize,
+    pub level: Vec<String>,
+    pub pathway: Vec<String>,
+    pub modality: Vec<String>,
+    pub departement: Vec<String>,
+    pub provider: Vec<String>,
+    /// Restrict to one campus (slug).
+    pub campus: Option<String>,
+}
+
+/// Query parameter name and French label of each facet.
+pub fn facet_names(f: Facet) -> (&'static str, &'static str) {
+    match f {
+        Facet::Level => ("niveau", "Niveau"),
+        Facet::Pathway => ("voie", "Voie"),
+        Facet::Modality => ("modalite", "Modalité"),
+        Facet::Departement => ("departement", "Département"),
+        Facet::Provider => ("organisme", "Organisme"),
+        Facet::Kind => ("type", "Type"),
+    }
+}
+
+fn facet_value_label(f: Facet, v: &str, departements: &[(String, String)]) -> String {
+    match f {
+        Facet::Level => v
+            .parse()
+            .ok()
+            .and_then(domain::Level::new)
+            .map(|l| l.label().to_owned())
+            .unwrap_or_else(|| v.to_owned()),
+        Facet::Pathway => domain::Pathway::parse(v).map_or(v.to_owned(), |p| p.label().to_owned()),
+        Facet::Modality => domain::Modality::parse(v).map_or(v.to_owned(), |p| p.label().to_owned()),
+        Facet::Kind => domain::MemberKind::parse(v).map_or(v.to_owned(), |p| p.label().to_owned()),
+        Facet::Departement => departements
+            .iter()
+            .find(|(c, _)| c == v)
+            .map_or(v.to_owned(), |(c, n)| format!("{n} ({c})")),
+        Facet::Provider => v.to_owned(),
+    }
+}
+
+/// The campus page.
+#[derive(Debug, Clone, Serialize)]
+pub struct CampusView {
+    pub campus: CampusRow,
+    pub sector_label: String,
+    pub territories: Vec<(String, String, String)>,
+    pub support: Option<MemberRow>,
+    pub member_count: i64,
+    pub formation_count: i64,
+}
+
+/// A member's page.
+#[derive(Debug, Clone, Serialize)]
+pub struct MemberView {
+    pub member: MemberRow,
+    pub kind_label: String,
+    pub campus: CampusRow,
+    pub formations: Vec<FormationRow>,
+    /// Empty unless the actor may see personal data.
+    pub contacts: Vec<ContactRow>,
+    pub private: bool,
+}
+
+/// A formation's page.
+#[derive(Debug, Clone, Serialize)]
+pub struct FormationView {
+    pub formation: FormationRow,
+    pub campus: CampusRow,
+    pub pathway_label: String,
+    pub modality_label: String,
+    pub level_label: Option<String>,
+    pub sessions: Vec<SessionRow>,
+    pub occupations: Vec<OccupationRef>,
+    /// Data-quality notes, for campus staff only.
+    pub notes: Vec<NoteRow>,
+    pub private: bool,
+}
+
+/// A ROME fiche's page.
+#[derive(Debug, Clone, Serialize)]
+pub struct OccupationView {
+    pub occupation: OccupationRow,
+    pub titles: Vec<TitleRow>,
+    pub competences: Vec<SkillRow>,
+    pub savoirs: Vec<SkillRow>,
+    pub mobilities: Vec<MobilityRow>,
+    pub certifications: Vec<CertificationRow>,
+    pub formations: Vec<FormationRow>,
+}
+
+/// A certification's page.
+#[derive(Debug, Clone, Serialize)]
+pub struct CertificationView {
+    pub certification: CertificationRow,
+    pub occupations: Vec<OccupationRef>,
+    pub rncp: Option<RncpFicheRow>,
+    pub blocs: Vec<BlocRow>,
+    pub certifiers: Vec<String>,
+    pub formations: Vec<FormationRow>,
+}
+
+fn pages(total: usize) -> usize {
+    total.div_ceil(PER_PAGE).max(1)
+}
+
+impl App {
+    /// Every campus.
+    pub async fn campuses(&self) -> Result<Vec<CampusRow>, AppError> {
+        Ok(self.store.campuses().await?)
+    }
+
+    /// The campus page.
+    pub async fn campus_view(&self, slug: &str) -> Result<CampusView, AppError> {
+        let campus = self.campus(slug).await?;
+        let territories = self.store.campus_territories(campus.id).await?;
+        let support = match campus.support_member_id {
+            Some(id) => self.store.member(id).await?,
+            None => None,
+        };
+        let (member_count, formation_count) = self.store.campus_counts(campus.id).await?;
+        Ok(CampusView {
+            sector_label: domain::Sector::parse(&campus.sector)
+                .map_or(campus.sector.clone(), |s| s.label().to_owned()),
+            campus,
+            territories,
+            support,
+            member_count,
+            formation_count,
+        })
+    }
+
+    /// A campus by slug, or `NotFound`.
+    pub async fn campus(&self, slug: &str) -> Result<CampusRow, AppError> {
+        self.store
+            .campus_by_slug(slug)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("campus {slug}")))
+    }
+
+    /// Members of a campus as the actor may see them (published only for
+    /// visitors).
+    pub async fn campus_members(
+        &self,
+        actor: Actor,
+        slug: &str,
+    ) -> Result<(CampusRow, Vec<MemberRow>), AppError> {
+        authorize(actor, Action::ReadPublic)?;
+        let campus = self.campus(slug).await?;
+        let members = self.store.members(campus.id, !sees_private(actor)).await?;
+        Ok((campus, members))
+    }
+
+    /// A member's page; unpublished members and outside organisations are
+    /// hidden from visitors (as if they did not exist).
+    pub async fn member_view(&self, actor: Actor, id: i64) -> Result<MemberView, AppError> {
+        let not_found = || AppError::NotFound(format!("membre {id}"));
+        let member = self.store.member(id).await?.ok_or_else(not_found)?;
+        let private = sees_private(actor);
+        if !private && (member.status != "publie" || member.kind == "exterieur") {
+            return Err(not_found());
+        }
+        let campus = self
+            .store
+            .campuses()
+            .await?
+            .into_iter()
+            .find(|c| c.id == member.campus_id)
+            .ok_or_else(not_found)?;
+        let visibility = if private {
+            Visibility::All
+        } else {
+            Visibility::Public
+        };
+        let formations = self
+            .store
+            .formations(member.campus_id, visibility, Some(member.id))
+            .await?;
+        let contacts = if private {
+            self.store.contacts(member.id).await?
+        } else {
+            Vec::new()
+        };
+        Ok(MemberView {
+            kind_label: domain::MemberKind::parse(&member.kind)
+                .map_or(member.kind.clone(), |k| k.label().to_owned()),
+            member,
+            campus,
+            formations,
+            contacts,
+            private,
+        })
+    }
+
+    /// A formation's page; drafts are hidden from visitors.
+    pub async fn formation_view(&self, actor: Actor, id: i64) -> Result<FormationView, AppError> {
+        let not_found = || AppError::NotFound(format!("formation {id}"));
+        let formation = self.store.formation(id).await?.ok_or_else(not_found)?;
+        let private = sees_private(actor);
+        if !private && formation.status != "publie" {
+            return Err(not_found());
+        }
+        let campus = self
+            .store
+            .campuses()
+            .await?
+            .into_iter()
+            .find(|c| c.id == formation.campus_id)
+            .ok_or_else(not_found)?;
+        Ok(FormationView {
+            pathway_label: domain::Pathway::parse(&formation.pathway)
+                .map_or(formation.pathway.clone(), |p| p.label().to_owned()),
+            modality_label: domain::Modality::parse(&formation.modality)
+                .map_or(formation.modality.clone(), |p| p.label().to_owned()),
+            level_label: formation
+                .level
+                .and_then(|l| u8::try_from(l).ok())
+                .and_then(domain::Level::new)
+                .map(|l| l.label().to_owned()),
+            sessions: self.store.sessions(id).await?,
+            occupations: self.store.formation_romes(id).await?,
+            notes: if private {
+                self.store.formation_notes(id).await?
+            } else {
+                Vec::new()
+            },
+            formation,
+            campus,
+            private,
+        })
+    }
+
+    /// A ROME fiche's page.
+    pub async fn occupation_view(&self, code: &str) -> Result<OccupationView, AppError> {
+        let code = code.to_ascii_uppercase();
+        let occupation = self
+            .store
+            .occupation(&code)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("fiche ROME {code}")))?;
+        let (competences, savoirs) = self
+            .store
+            .occupation_skills(&code)
+            .await?
+            .into_iter()
+            .partition(|s| s.kind == "competence");
+        Ok(OccupationView {
+            titles: self.store.titles(Some(&code)).await?,
+            mobilities: self.store.mobilities(&code).await?,
+            certifications: self
+                .store
+                .certifications_for_rome(&occupation.code_rome_parent)
+                .await?,
+            formations: self.store.formations_for_rome(&code).await?,
+            competences,
+            savoirs,
+            occupation,
+        })
+    }
+
+    /// A certification's page.
+    pub async fn certification_view(&self, code: i64) -> Result<CertificationView, AppError> {
+        let certification = self
+            .store
+            .certification(code)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("certification {code}")))?;
+        let (rncp, blocs, certifiers) = match &certification.code_rncp {
+            Some(n) => {
+                let key = if n.starts_with("RNCP") {
+                    n.clone()
+                } else {
+                    format!("RNCP{n}")
+                };
+                (
+                    self.store.rncp_fiche(&key).await?,
+                    self.store.rncp_blocs(&key).await?,
+                    self.store.rncp_certifiers(&key).await?,
+                )
+            }
+            None => (None, Vec::new(), Vec::new()),
+        };
+        Ok(CertificationView {
+            occupations: self.store.certification_occupations(code).await?,
+            formations: self.store.formations_for_certification(code).await?,
+            certification,
+            rncp,
+            blocs,
+            certifiers,
+        })
+    }
+
+    /// Provenance of every reference data set.
+    pub async fn datasets(&self) -> Result<Vec<DatasetRow>, AppError> {
+        Ok(self.store.datasets().await?)
+    }
+
+    async fn departement_names(&self) -> Result<Vec<(String, String)>, AppError> {
+        Ok(self
+            .store
+            .departements()
+            .await?
+            .into_iter()
+            .map(|d| (d.code, d.name))
+            .collect())
+    }
+
+    /// Searches the catalogue of formations with facets.
+    pub async fn search_formations(
+        &self,
+        actor: Actor,
+        cq: &CatalogueQuery,
+    ) -> Result<Page<FormationRow>, AppError> {
+        authorize(actor, Action::ReadPublic)?;
+        let page = cq.page.max(1);
+        let mut q = Query::new(DocKind::Formation, cq.q.clone());
+        q.campus = cq.campus.clone();
+        q.include_private = sees_private(actor) && cq.campus.is_some();
+        q.offset = (page - 1) * PER_PAGE;
+        q.limit = PER_PAGE;
+        q.facets = vec![
+            Facet::Level,
+            Facet::Pathway,
+            Facet::Modality,
+            Facet::Departement,
+            Facet::Provider,
+        ];
+        let selected: Vec<(Facet, &Vec<String>)> = vec![
+            (Facet::Level, &cq.level),
+            (Facet::Pathway, &cq.pathway),
+            (Facet::Modality, &cq.modality),
+            (Facet::Departement, &cq.departement),
+            (Facet::Provider, &cq.provider),
+        ];
+        for (f, values) in &selected {
+            for v in values.iter() {
+                if !v.is_empty() {
+                    q.filters.push((*f, v.clone()));
+                }
+            }
+        }
+        let res = self.index.search(&q)?;
+        let ids: Vec<i64> = res.hits.iter().filter_map(|h| h.id.parse().ok()).collect();
+        let items = self.store.formations_by_ids(&ids).await?;
+        let departements = self.departement_names().await?;
+        let facets = res
+            .facets
+            .iter()
+            .map(|(f, counts)| {
+                let (param, label) = facet_names(*f);
+                let chosen = selected
+                    .iter()
+                    .find(|(sf, _)| sf == f)
+                    .map(|(_, v)| (*v).clone())
+                    .unwrap_or_default();
+                let mut values: Vec<FacetValue> = counts
+                    .iter()
+                    .map(|(v, n)| FacetValue {
+                        label: facet_value_label(*f, v, &departements),
+                        selected: chosen.contains(v),
+                        value: v.clone(),
+                        count: *n,
+                    })
+                    .collect();
+                if *f == Facet::Level {
+                    values.sort_by(|a, b| a.value.cmp(&b.value));
+                }
+                FacetView {
+                    param,
+                    label,
+                    values,
+                }
+            })
+            .collect();
+        Ok(Page {
+            items,
+            total: res.total,
+            page,
+            pages: pages(res.total),
+            facets,
+            relaxed: res.relaxed,
+        })
+    }
+
+    /// Searches the ROME fiches (with their appellations).
+    pub async fn search_occupations(
+        &self,
+        text: &str,
+        page: usize,
+    ) -> Result<Page<OccupationRow>, AppError> {
+        let page = page.max(1);
+        let mut q = Query::new(DocKind::Occupation, text);
+        q.offset = (page - 1) * PER_PAGE;
+        q.limit = PER_PAGE;
+        let res = self.index.search(&q)?;
+        let codes: Vec<String> = res.hits.iter().map(|h| h.id.clone()).collect();
+        Ok(Page {
+            items: self.store.occupations_by_codes(&codes).await?,
+            total: res.total,
+            page,
+            pages: pages(res.total),
+            facets: Vec::new(),
+            relaxed: res.relaxed,
+        })
+    }
+
+    /// Searches member organisations, published ones for visitors.
+    pub async fn search_members(
+        &self,
+        actor: Actor,
+        text: &str,
+        campus: Option<String>,
+        page: usize,
+    ) -> Result<Page<MemberRow>, AppError> {
+        authorize(actor, Action::ReadPublic)?;
+        let page = page.max(1);
+        let mut q = Query::new(DocKind::Member, text);
+        q.include_private = sees_private(actor) && campus.is_some();
+        q.campus = campus;
+        q.offset = (page - 1) * PER_PAGE;
+        q.limit = PER_PAGE;
+        let res = self.index.search(&q)?;
+        let ids: Vec<i64> = res.hits.iter().filter_map(|h| h.id.parse().ok()).collect();
+        Ok(Page {
+            items: self.store.members_by_ids(&ids).await?,
+            total: res.total,
+            page,
+            pages: pages(res.total),
+            facets: Vec::new(),
+            relaxed: res.relaxed,
+        })
+    }
+}

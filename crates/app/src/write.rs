@@ -1,0 +1,118 @@
+//! Write use cases of the API: create or update members and formations of a
+//! campus, after the policy and the domain validations agreed.
+
+use domain::network::{FieldError, FormationInput, MemberInput, SessionInput};
+use store::Upsert;
+
+use crate::policy::{authorize, Action, Actor};
+use crate::{App, AppError};
+
+impl App {
+    /// Creates or updates a member of a campus (keyed on SIRET, UAI, name).
+    pub async fn save_member(
+        &self,
+        actor: Actor,
+        slug: &str,
+        input: &MemberInput,
+    ) -> Result<Upsert, AppError> {
+        authorize(actor, Action::Write)?;
+        let campus = self.campus(slug).await?;
+        input.validate().map_err(AppError::Invalid)?;
+        self.check_commune("code_insee", input.code_insee.as_deref()).await?;
+        let mut tx = self.store.begin().await?;
+        let result = tx.upsert_member(campus.id, input).await?;
+        tx.commit().await?;
+        self.catch_up_index().await?;
+        Ok(result)
+    }
+
+    /// Creates or updates a formation of a campus, keyed on its external key
+    /// (`key`); ROME links are derived from the certification when none are
+    /// given.
+    pub async fn save_formation(
+        &self,
+        actor: Actor,
+        slug: &str,
+        key: &str,
+        input: &FormationInput,
+        sessions: &[SessionInput],
+    ) -> Result<Upsert, AppError> {
+        authorize(actor, Action::Write)?;
+        let campus = self.campus(slug).await?;
+        let mut errors = input.validate().err().unwrap_or_default();
+        for s in sessions {
+            errors.extend(s.validate().err().unwrap_or_default());
+        }
+        if key.trim().is_empty() {
+            errors.push(FieldError::new("cle", "la clé est obligatoire"));
+        }
+        if !errors.is_empty() {
+            return Err(AppError::Invalid(errors));
+        }
+        self.check_commune("code_insee_lieu", input.site_code_insee.as_deref())
+            .await?;
+        self.store
+            .member_in_campus(input.provider_id, campus.id)
+            .await
+            .map_err(|_| {
+                AppError::Invalid(vec![FieldError::new(
+                    "fournisseur",
+                    format!("l'organisme {} n'est pas membre de ce campus", input.provider_id),
+                )])
+            })?;
+        if let Some(code) = input.certification_code {
+            if self.store.certification(code).await?.is_none() {
+                return Err(AppError::Invalid(vec![FieldError::new(
+                    "certifinfo",
+                    format!("la certification {code} n'existe pas dans Certif Info"),
+                )]));
+            }
+        }
+        let mut tx = self.store.begin().await?;
+        let rome = self.rome_links(&mut tx, input).await?;
+        let result = tx
+            .upsert_formation(campus.id, key.trim(), input, &rome, Some(sessions), Some(&[]))
+            .await?;
+        tx.commit().await?;
+        self.catch_up_index().await?;
+        Ok(result)
+    }
+
+    /// ROME links of a formation: the ones given, else those of its
+    /// certification (marked as derived).
+    pub async fn rome_links(
+        &self,
+        tx: &mut store::Tx,
+        input: &FormationInput,
+    ) -> Result<Vec<(String, bool)>, AppError> {
+        if !input.rome_codes.is_empty() {
+            return Ok(input
+                .rome_codes
+                .iter()
+                .map(|c| (c.trim().to_ascii_uppercase(), false))
+                .collect());
+        }
+        match input.certification_code {
+            Some(code) => Ok(tx
+                .certification_romes(code)
+                .await?
+                .into_iter()
+                .map(|c| (c, true))
+                .collect()),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    async fn check_commune(&self, field: &str, code: Option<&str>) -> Result<(), AppError> {
+        let Some(code) = code.map(str::trim).filter(|c| !c.is_empty()) else {
+            return Ok(());
+        };
+        if self.store.commune(code).await?.is_none() {
+            return Err(AppError::Invalid(vec![FieldError::new(
+                field,
+                format!("la commune {code} n'existe pas dans le code officiel géographique en vigueur"),
+            )]));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,297 @@
+//! Server-rendered pages, in French. Each handler asks `app` for a view and
+//! renders a template; templates never query anything.
+
+use askama::Template;
+use axum::extract::{FromRequestParts, Path, RawQuery, State};
+use axum::http::request::Parts;
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+
+use app::views::{CampusView, CatalogueQuery, CertificationView, FormationView, MemberView, OccupationView, Page};
+use app::{Actor, App, AppError};
+use store::{CampusRow, DatasetRow, FormationRow, MemberRow, OccupationRow};
+
+use crate::error::WebError;
+
+pub fn routes() -> Router<App> {
+    Router::new()
+        .route("/", get(home))
+        .route("/campus/{slug}", get(campus))
+        .route("/campus/{slug}/membres", get(campus_members))
+        .route("/membres", get(directory))
+        .route("/membres/{id}", get(member))
+        .route("/formations", get(formations))
+        .route("/formations/{id}", get(formation))
+        .route("/metiers", get(occupations))
+        .route("/metiers/{code}", get(occupation))
+        .route("/certifications/{code}", get(certification))
+        .route("/donnees", get(datasets))
+}
+
+/// The actor behind a request: the admin token as a bearer token, or a
+/// visitor. Accounts and sessions replace this with the next issue.
+pub struct RequestActor(pub Actor);
+
+impl FromRequestParts<App> for RequestActor {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+        let given = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        Ok(RequestActor(app::policy::actor_for_token(
+            app.config.admin_token.as_deref(),
+            given,
+        )))
+    }
+}
+
+/// Renders a template, with `no-store` when it shows private data.
+fn render(t: &impl Template, private: bool) -> Result<Response, WebError> {
+    let html = t
+        .render()
+        .map_err(|e| WebError::page(AppError::Internal(e.to_string())))?;
+    let mut res = Html(html).into_response();
+    if private {
+        res.headers_mut()
+            .insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    }
+    Ok(res)
+}
+
+/// Query parameters, with repeated keys kept (facets).
+pub struct Params(Vec<(String, String)>);
+
+impl Params {
+    pub fn parse(raw: Option<String>) -> Self {
+        Params(
+            form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        )
+    }
+
+    pub fn one(&self, key: &str) -> Option<String> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
+    }
+
+    pub fn all(&self, key: &str) -> Vec<String> {
+        self.0.iter().filter(|(k, _)| k == key).map(|(_, v)| v.clone()).collect()
+    }
+
+    pub fn page(&self) -> usize {
+        self.one("page").and_then(|p| p.parse().ok()).unwrap_or(1).clamp(1, 500)
+    }
+}
+
+/// Label helpers shared by templates.
+trait Labels {
+    fn kind_label(&self, code: &str) -> &'static str {
+        domain::MemberKind::parse(code).map_or("", |k| k.label())
+    }
+    fn pathway_label(&self, code: &str) -> &'static str {
+        domain::Pathway::parse(code).map_or("", |k| k.label())
+    }
+    fn modality_label(&self, code: &str) -> &'static str {
+        domain::Modality::parse(code).map_or("", |k| k.label())
+    }
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    campuses: Vec<CampusRow>,
+}
+
+async fn home(State(app): State<App>) -> Result<Response, WebError> {
+    render(&HomePage { campuses: app.campuses().await? }, false)
+}
+
+#[derive(Template)]
+#[template(path = "campus.html")]
+struct CampusPage {
+    v: CampusView,
+}
+
+async fn campus(State(app): State<App>, Path(slug): Path<String>) -> Result<Response, WebError> {
+    render(&CampusPage { v: app.campus_view(&slug).await? }, false)
+}
+
+#[derive(Template)]
+#[template(path = "members.html")]
+struct MembersPage {
+    campus: CampusRow,
+    members: Vec<MemberRow>,
+    map: Option<app::map::MapView>,
+}
+impl Labels for MembersPage {}
+
+async fn campus_members(
+    State(app): State<App>,
+    RequestActor(actor): RequestActor,
+    Path(slug): Path<String>,
+) -> Result<Response, WebError> {
+    let (campus, members) = app.campus_members(actor, &slug).await?;
+    let map = app.campus_map(&campus, &members).await.ok();
+    render(&MembersPage { campus, members, map }, actor == Actor::Admin)
+}
+
+#[derive(Template)]
+#[template(path = "directory.html")]
+struct DirectoryPage {
+    q: String,
+    page: Page<MemberRow>,
+    campuses: Vec<CampusRow>,
+}
+impl Labels for DirectoryPage {}
+
+async fn directory(
+    State(app): State<App>,
+    RequestActor(actor): RequestActor,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, WebError> {
+    let p = Params::parse(raw);
+    let q = p.one("q").unwrap_or_default();
+    let page = app.search_members(actor, &q, None, p.page()).await?;
+    render(&DirectoryPage { q, page, campuses: app.campuses().await? }, false)
+}
+
+#[derive(Template)]
+#[template(path = "member.html")]
+struct MemberPage {
+    v: MemberView,
+}
+impl Labels for MemberPage {}
+
+async fn member(
+    State(app): State<App>,
+    RequestActor(actor): RequestActor,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
+    let v = app.member_view(actor, id).await?;
+    let private = v.private;
+    render(&MemberPage { v }, private)
+}
+
+#[derive(Template)]
+#[template(path = "formations.html")]
+struct FormationsPage {
+    q: String,
+    campus: Option<String>,
+    page: Page<FormationRow>,
+    /// Query string without `page`, to build pagination links.
+    base_query: String,
+}
+impl Labels for FormationsPage {}
+
+impl FormationsPage {
+    fn page_link(&self, n: usize) -> String {
+        if self.base_query.is_empty() {
+            format!("/formations?page={n}")
+        } else {
+            format!("/formations?{}&page={n}", self.base_query)
+        }
+    }
+}
+
+/// Reads a catalogue query from the URL parameters.
+pub fn catalogue_query(p: &Params) -> CatalogueQuery {
+    CatalogueQuery {
+        q: p.one("q").unwrap_or_default(),
+        page: p.page(),
+        level: p.all("niveau"),
+        pathway: p.all("voie"),
+        modality: p.all("modalite"),
+        departement: p.all("departement"),
+        provider: p.all("organisme"),
+        campus: p.one("campus").filter(|c| !c.is_empty()),
+    }
+}
+
+async fn formations(
+    State(app): State<App>,
+    RequestActor(actor): RequestActor,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, WebError> {
+    let p = Params::parse(raw);
+    let cq = catalogue_query(&p);
+    let page = app.search_formations(actor, &cq).await?;
+    let base_query = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(p.0.iter().filter(|(k, _)| k != "page"))
+        .finish();
+    render(
+        &FormationsPage {
+            q: cq.q.clone(),
+            campus: cq.campus.clone(),
+            page,
+            base_query,
+        },
+        false,
+    )
+}
+
+#[derive(Template)]
+#[template(path = "formation.html")]
+struct FormationPage {
+    v: FormationView,
+}
+
+async fn formation(
+    State(app): State<App>,
+    RequestActor(actor): RequestActor,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
+    let v = app.formation_view(actor, id).await?;
+    let private = v.private;
+    render(&FormationPage { v }, private)
+}
+
+#[derive(Template)]
+#[template(path = "metiers.html")]
+struct OccupationsPage {
+    q: String,
+    q_enc: String,
+    page: Page<OccupationRow>,
+}
+
+async fn occupations(State(app): State<App>, RawQuery(raw): RawQuery) -> Result<Response, WebError> {
+    let p = Params::parse(raw);
+    let q = p.one("q").unwrap_or_default();
+    let page = app.search_occupations(&q, p.page()).await?;
+    let q_enc = form_urlencoded::byte_serialize(q.as_bytes()).collect();
+    render(&OccupationsPage { q, q_enc, page }, false)
+}
+
+#[derive(Template)]
+#[template(path = "metier.html")]
+struct OccupationPage {
+    v: OccupationView,
+}
+
+async fn occupation(State(app): State<App>, Path(code): Path<String>) -> Result<Response, WebError> {
+    render(&OccupationPage { v: app.occupation_view(&code).await? }, false)
+}
+
+#[derive(Template)]
+#[template(path = "certification.html")]
+struct CertificationPage {
+    v: CertificationView,
+}
+
+async fn certification(State(app): State<App>, Path(code): Path<i64>) -> Result<Response, WebError> {
+    render(&CertificationPage { v: app.certification_view(code).await? }, false)
+}
+
+#[derive(Template)]
+#[template(path = "donnees.html")]
+struct DatasetsPage {
+    datasets: Vec<DatasetRow>,
+}
+
+async fn datasets(State(app): State<App>) -> Result<Response, WebError> {
+    render(&DatasetsPage { datasets: app.datasets().await? }, false)
+}
