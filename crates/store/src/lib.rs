@@ -16,6 +16,7 @@ mod lookup;
 mod network;
 mod reference;
 mod rows;
+pub mod testing;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -1,0 +1,80 @@
+//! Helpers for tests that run on both backends: a fresh SQLite file, and a
+//! fresh schema in the PostgreSQL test database when it answers. A missing
+//! PostgreSQL skips with a visible message on a developer's machine and
+//! fails when `CI=true`.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// Base URL of the PostgreSQL test database.
+pub fn pg_base_url() -> String {
+    std::env::var("PASSERELLE_TEST_PG")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+}
+
+fn unique(name: &str) -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let clean: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+        .collect();
+    format!(
+        "t_{clean}_{}_{}_{nanos}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// A URL to a new, empty SQLite database in the temp directory.
+pub fn sqlite_url(name: &str) -> String {
+    let dir = std::env::temp_dir().join("passerelle-tests");
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    format!("sqlite://{}", dir.join(format!("{}.db", unique(name))).display())
+}
+
+/// A URL to a new, empty schema of the PostgreSQL test database, or `None`
+/// (after saying so) when PostgreSQL does not answer outside CI.
+pub async fn postgres_url(name: &str) -> Option<String> {
+    use sqlx::Connection;
+    let base = pg_base_url();
+    let conn = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        sqlx::PgConnection::connect(&base),
+    )
+    .await;
+    let mut conn = match conn {
+        Ok(Ok(c)) => c,
+        other => {
+            let why = match other {
+                Ok(Err(e)) => e.to_string(),
+                _ => "timeout".to_owned(),
+            };
+            let msg = format!("PostgreSQL unavailable at {} ({why})", crate::redact(&base));
+            if std::env::var("CI").as_deref() == Ok("true") {
+                panic!("{msg}: required when CI=true");
+            }
+            eprintln!("SKIPPED on PostgreSQL: {msg}");
+            return None;
+        }
+    };
+    let schema = unique(name);
+    // The schema name is made of [a-z0-9_] only, built above.
+    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(&mut conn)
+        .await
+        .expect("create test schema");
+    let sep = if base.contains('?') { '&' } else { '?' };
+    Some(format!("{base}{sep}options=-c%20search_path%3D{schema}"))
+}
+
+/// Both backends' URLs for a test: SQLite always, PostgreSQL when available.
+pub async fn backend_urls(name: &str) -> Vec<String> {
+    let mut urls = vec![sqlite_url(name)];
+    if let Some(pg) = postgres_url(name).await {
+        urls.push(pg);
+    }
+    urls
+}

@@ -1,0 +1,301 @@
+//! The storage contract: every test runs on SQLite and on PostgreSQL and
+//! must behave the same.
+
+use domain::network::chrono_free::Date;
+use domain::network::{FormationInput, MemberInput, SessionInput};
+use domain::refdata::*;
+use domain::{Level, MemberKind, Modality, Pathway, PublicationStatus, Sector};
+use store::testing::backend_urls;
+use store::{CampusInput, DatasetOutcome, RefTables, Store, StoreError, Upsert, Visibility};
+
+async fn stores(name: &str) -> Vec<Store> {
+    let mut out = Vec::new();
+    for url in backend_urls(name).await {
+        let s = Store::connect(&url).await.expect("connect");
+        s.migrate().await.expect("migrate");
+        out.push(s);
+    }
+    out
+}
+
+fn info(checksum: &str) -> DatasetInfo {
+    DatasetInfo {
+        name: "territoires".into(),
+        title: "Territoires".into(),
+        version: "test".into(),
+        published_on: "2024-01-01".into(),
+        source: "tests".into(),
+        licence: "Licence Ouverte".into(),
+        checksum: checksum.into(),
+    }
+}
+
+async fn load_guyane(s: &Store, checksum: &str) -> DatasetOutcome {
+    let regions = [Region { code: "03".into(), name: "Guyane".into() }];
+    let deps = [Departement {
+        code: "973".into(),
+        name: "Guyane".into(),
+        region_code: "03".into(),
+        academie_code: Some("33".into()),
+    }];
+    let communes = [
+        Commune {
+            code_insee: "97311".into(),
+            name: "Saint-Laurent-du-Maroni".into(),
+            departement_code: "973".into(),
+            region_code: "03".into(),
+            employment_area_code: Some("0303".into()),
+            postcodes: vec!["97320".into()],
+            latitude: Some(5.49),
+            longitude: Some(-54.03),
+            population: Some(54429),
+        },
+        Commune {
+            code_insee: "97302".into(),
+            name: "Cayenne".into(),
+            departement_code: "973".into(),
+            region_code: "03".into(),
+            employment_area_code: None,
+            postcodes: vec!["97300".into()],
+            latitude: Some(4.93),
+            longitude: Some(-52.32),
+            population: Some(62675),
+        },
+    ];
+    s.replace_dataset(
+        &info(checksum),
+        &RefTables::Territories {
+            regions: &regions,
+            academies: &[],
+            departements: &deps,
+            employment_areas: &[],
+            communes: &communes,
+        },
+        &[QualityIssue {
+            file: "communes.json".into(),
+            line: 3,
+            field: "code".into(),
+            message: "test".into(),
+        }],
+    )
+    .await
+    .expect("replace")
+}
+
+async fn campus(s: &Store) -> i64 {
+    let mut tx = s.begin().await.unwrap();
+    let id = tx
+        .upsert_campus(&CampusInput {
+            slug: "demo".into(),
+            name: "Campus".into(),
+            sector: Sector::PersonalServices,
+            theme: None,
+            description: None,
+            label_start: None,
+            label_end: None,
+            time_zone: "America/Cayenne".into(),
+            website: None,
+            territories: vec![("departement".into(), "973".into())],
+        })
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    id
+}
+
+fn lycee() -> MemberInput {
+    MemberInput {
+        name: "Lycée Bertène Juminer".into(),
+        kind: MemberKind::Lycee,
+        siret: None,
+        uai: Some("9730235T".into()),
+        code_insee: Some("97311".into()),
+        address: None,
+        postcode: Some("97320".into()),
+        website: None,
+        description: None,
+        joined_on: Date::parse("2019-09-01"),
+        left_on: None,
+        status: PublicationStatus::Published,
+        invented: false,
+    }
+}
+
+fn formation(provider_id: i64) -> FormationInput {
+    FormationInput {
+        title: "CAP Accompagnant éducatif petite enfance".into(),
+        certification_code: None,
+        level: Level::new(3),
+        pathway: Pathway::School,
+        modality: Modality::OnSite,
+        provider_id,
+        site_code_insee: Some("97311".into()),
+        capacity: Some(24),
+        duration_hours: None,
+        description: None,
+        status: PublicationStatus::Published,
+        rome_codes: vec![],
+        external_key: Some("k1".into()),
+        invented: true,
+    }
+}
+
+#[tokio::test]
+async fn unknown_scheme_is_refused() {
+    for url in ["mysql://x", "./file.db", "file:x.db", ""] {
+        assert!(matches!(
+            Store::connect(url).await,
+            Err(StoreError::UnknownScheme(_))
+        ));
+    }
+}
+
+#[tokio::test]
+async fn reference_dataset_is_replaced_once_per_checksum() {
+    for s in stores("refdata").await {
+        assert_eq!(load_guyane(&s, "a").await, DatasetOutcome::Loaded { rows: 4 });
+        assert_eq!(load_guyane(&s, "a").await, DatasetOutcome::Unchanged);
+        assert_eq!(load_guyane(&s, "b").await, DatasetOutcome::Loaded { rows: 4 });
+        let c = s.commune("97311").await.unwrap().unwrap();
+        assert_eq!(c.name, "Saint-Laurent-du-Maroni");
+        assert_eq!(c.postcodes, "97320");
+        assert_eq!(s.communes_of("973").await.unwrap().len(), 2);
+        let ds = s.datasets().await.unwrap();
+        assert_eq!(ds.len(), 1);
+        assert_eq!(ds[0].issue_count, 1);
+        assert_eq!(s.data_quality("territoires", 10).await.unwrap().len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn members_upsert_by_identifier_and_report_unchanged() {
+    for s in stores("members").await {
+        load_guyane(&s, "a").await;
+        let campus_id = campus(&s).await;
+        let mut tx = s.begin().await.unwrap();
+        let first = tx.upsert_member(campus_id, &lycee()).await.unwrap();
+        assert!(matches!(first, Upsert::Created(_)));
+        assert_eq!(
+            tx.upsert_member(campus_id, &lycee()).await.unwrap(),
+            Upsert::Unchanged(first.id())
+        );
+        let mut renamed = lycee();
+        renamed.name = "Lycée polyvalent Bertène Juminer".into();
+        renamed.uai = Some("9730235t".into());
+        assert_eq!(
+            tx.upsert_member(campus_id, &renamed).await.unwrap(),
+            Upsert::Updated(first.id())
+        );
+        tx.commit().await.unwrap();
+        let m = s.member(first.id()).await.unwrap().unwrap();
+        assert_eq!(m.name, "Lycée polyvalent Bertène Juminer");
+        assert_eq!(m.commune_name.as_deref(), Some("Saint-Laurent-du-Maroni"));
+        assert_eq!(m.joined_on.as_deref(), Some("2019-09-01"));
+        // Two changes were logged for the search index.
+        assert_eq!(s.changes_since(0, 10).await.unwrap().len(), 2);
+    }
+}
+
+#[tokio::test]
+async fn rollback_leaves_nothing_behind() {
+    for s in stores("rollback").await {
+        load_guyane(&s, "a").await;
+        let campus_id = campus(&s).await;
+        let mut tx = s.begin().await.unwrap();
+        tx.upsert_member(campus_id, &lycee()).await.unwrap();
+        tx.rollback().await.unwrap();
+        assert!(s.members(campus_id, false).await.unwrap().is_empty());
+        assert_eq!(s.last_change().await.unwrap(), 0);
+    }
+}
+
+#[tokio::test]
+async fn formations_with_sessions_are_idempotent_and_filtered() {
+    for s in stores("formations").await {
+        load_guyane(&s, "a").await;
+        let campus_id = campus(&s).await;
+        let mut tx = s.begin().await.unwrap();
+        let provider = tx.upsert_member(campus_id, &lycee()).await.unwrap().id();
+        let sessions = [SessionInput {
+            starts_on: Date::parse("2027-09-01").unwrap(),
+            ends_on: Date::parse("2028-06-30"),
+            places: Some(24),
+        }];
+        let rome = [("K1303".to_owned(), true)];
+        let notes = [("siret".to_owned(), "clé fausse".to_owned())];
+        let f = formation(provider);
+        let u = tx
+            .upsert_formation(campus_id, "k1", &f, &rome, Some(&sessions), Some(&notes))
+            .await
+            .unwrap();
+        assert!(matches!(u, Upsert::Created(_)));
+        assert_eq!(
+            tx.upsert_formation(campus_id, "k1", &f, &rome, Some(&sessions), Some(&notes))
+                .await
+                .unwrap(),
+            Upsert::Unchanged(u.id())
+        );
+        // A spreadsheet carries no sessions: they are kept.
+        assert_eq!(
+            tx.upsert_formation(campus_id, "k1", &f, &rome, None, None)
+                .await
+                .unwrap(),
+            Upsert::Unchanged(u.id())
+        );
+        let mut draft = formation(provider);
+        draft.status = PublicationStatus::Draft;
+        draft.title = "Brouillon".into();
+        tx.upsert_formation(campus_id, "k2", &draft, &[], None, None)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(s.sessions(u.id()).await.unwrap().len(), 1);
+        assert_eq!(s.formation_notes(u.id()).await.unwrap().len(), 1);
+        assert_eq!(
+            s.formations(campus_id, Visibility::Public, None).await.unwrap().len(),
+            1
+        );
+        assert_eq!(
+            s.formations(campus_id, Visibility::All, None).await.unwrap().len(),
+            2
+        );
+        let row = s.formation(u.id()).await.unwrap().unwrap();
+        assert_eq!(row.provider_name, "Lycée Bertène Juminer");
+        assert_eq!(row.site_name.as_deref(), Some("Saint-Laurent-du-Maroni"));
+        assert_eq!(row.departement_code.as_deref(), Some("973"));
+        assert!(row.invented);
+        let ids = [u.id() + 1, u.id()];
+        let ordered: Vec<i64> = s
+            .formations_by_ids(&ids)
+            .await
+            .unwrap()
+            .iter()
+            .map(|f| f.id)
+            .collect();
+        assert_eq!(ordered, ids);
+    }
+}
+
+#[tokio::test]
+async fn concurrent_writers_wait_instead_of_failing() {
+    for s in stores("concurrency").await {
+        load_guyane(&s, "a").await;
+        let campus_id = campus(&s).await;
+        let mut handles = Vec::new();
+        for i in 0..8 {
+            let s = s.clone();
+            handles.push(tokio::spawn(async move {
+                let mut m = lycee();
+                m.uai = None;
+                m.name = format!("Organisme {i}");
+                let mut tx = s.begin().await?;
+                tx.upsert_member(campus_id, &m).await?;
+                tx.commit().await
+            }));
+        }
+        for h in handles {
+            h.await.unwrap().expect("concurrent write");
+        }
+        assert_eq!(s.members(campus_id, false).await.unwrap().len(), 8);
+    }
+}
