@@ -13,16 +13,18 @@ pub fn pg_base_url() -> String {
 
 fn unique(name: &str) -> String {
     static N: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now()
+    let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
+        .map(|d| d.as_secs())
         .unwrap_or(0);
     let clean: String = name
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
         .collect();
+    // The creation time comes first after the prefix so that old schemas can
+    // be recognised and dropped by later runs.
     format!(
-        "t_{clean}_{}_{}_{nanos}",
+        "t{secs}_{}_{}_{clean}",
         std::process::id(),
         N.fetch_add(1, Ordering::Relaxed)
     )
@@ -60,6 +62,7 @@ pub async fn postgres_url(name: &str) -> Option<String> {
             return None;
         }
     };
+    drop_stale_schemas(&mut conn).await;
     let schema = unique(name);
     // The schema name is made of [a-z0-9_] only, built above.
     sqlx::query(&format!("CREATE SCHEMA {schema}"))
@@ -77,4 +80,28 @@ pub async fn backend_urls(name: &str) -> Vec<String> {
         urls.push(pg);
     }
     urls
+}
+
+/// Drops test schemas more than an hour old, so that repeated runs on one
+/// machine do not pile up data.
+async fn drop_stale_schemas(conn: &mut sqlx::PgConnection) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let names: Vec<(String,)> = sqlx::query_as(
+        "SELECT nspname::text FROM pg_namespace WHERE nspname ~ '^t[0-9]+_[0-9]+_[0-9]+_[a-z0-9_]+$'",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .unwrap_or_default();
+    for (name,) in names {
+        let secs: u64 = name[1..].split('_').next().and_then(|s| s.parse().ok()).unwrap_or(u64::MAX);
+        if secs.saturating_add(3600) < now {
+            // The name matched the strict pattern above.
+            let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"))
+                .execute(&mut *conn)
+                .await;
+        }
+    }
 }
