@@ -620,7 +620,7 @@ impl App {
         let mut rows = Vec::new();
         for f in self.store.formations(campus.id, Visibility::All, None).await? {
             let provider = self.store.member(f.provider_id).await?;
-            let romes = self.store.formation_romes(f.id).await?;
+            let romes = self.store.formation_manual_romes(f.id).await?;
             rows.push(sheet::FormationExport {
                 formation: FormationInput {
                     title: f.title.clone(),
@@ -634,7 +634,7 @@ impl App {
                     duration_hours: f.duration_hours,
                     description: f.description.clone(),
                     status: PublicationStatus::parse(&f.status).unwrap_or(PublicationStatus::Draft),
-                    rome_codes: romes.into_iter().map(|o| o.code_rome).collect(),
+                    rome_codes: romes,
                     external_key: Some(f.external_key.clone()),
                     invented: f.invented,
                 },

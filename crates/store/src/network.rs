@@ -785,3 +785,19 @@ impl Store {
         Ok(out)
     }
 }
+
+impl Store {
+    /// ROME codes chosen by hand for a formation (not derived from its
+    /// certification): what a spreadsheet's `codes_rome` column holds.
+    pub async fn formation_manual_romes(&self, formation_id: i64) -> Result<Vec<String>> {
+        let rows: Vec<(String,)> = on_pool!(self, |p| {
+            sqlx::query_as(
+                "SELECT code_rome FROM formation_romes WHERE formation_id = $1 AND derived = FALSE ORDER BY code_rome",
+            )
+            .bind(formation_id)
+            .fetch_all(p)
+            .await?
+        });
+        Ok(rows.into_iter().map(|r| r.0).collect())
+    }
+}
