@@ -52,8 +52,12 @@ impl App {
         tx.commit().await?;
         self.import_members_sheet("data/demo/members.csv", &read("members.csv")?, DEMO_SLUG)
             .await?;
-        self.import_formations_sheet("data/demo/formations.csv", &read("formations.csv")?, DEMO_SLUG)
-            .await?;
+        self.import_formations_sheet(
+            "data/demo/formations.csv",
+            &read("formations.csv")?,
+            DEMO_SLUG,
+        )
+        .await?;
         let campus_row = self.campus(DEMO_SLUG).await?;
         let mut tx = self.store.begin().await?;
         if let Some(id) = tx
@@ -62,7 +66,13 @@ impl App {
         {
             tx.set_support_member(campus_row.id, id).await?;
         }
-        for (i, m) in self.store.members(campus_row.id, false).await?.iter().enumerate() {
+        for (i, m) in self
+            .store
+            .members(campus_row.id, false)
+            .await?
+            .iter()
+            .enumerate()
+        {
             // Fictitious contacts: a role, a made-up name, an example.org address.
             tx.replace_contacts(
                 m.id,
@@ -87,7 +97,10 @@ impl App {
             let input = domain::network::FormationInput {
                 title: f.title.clone(),
                 certification_code: f.certification_code,
-                level: f.level.and_then(|l| u8::try_from(l).ok()).and_then(domain::Level::new),
+                level: f
+                    .level
+                    .and_then(|l| u8::try_from(l).ok())
+                    .and_then(domain::Level::new),
                 pathway: domain::Pathway::parse(&f.pathway).unwrap_or(domain::Pathway::Continuing),
                 modality: domain::Modality::parse(&f.modality).unwrap_or(domain::Modality::OnSite),
                 provider_id: f.provider_id,

@@ -103,7 +103,11 @@ impl App {
         let ro = &r.rome;
         let c = &r.certifications;
         let n = &r.rncp;
-        let sets: Vec<(&domain::refdata::DatasetInfo, RefTables<'_>, &Vec<domain::refdata::QualityIssue>)> = vec![
+        let sets: Vec<(
+            &domain::refdata::DatasetInfo,
+            RefTables<'_>,
+            &Vec<domain::refdata::QualityIssue>,
+        )> = vec![
             (
                 &t.info,
                 RefTables::Territories {
@@ -163,7 +167,10 @@ impl App {
                 issues: issues.clone(),
             });
         }
-        if reports.iter().any(|r| r.outcome != DatasetOutcome::Unchanged) {
+        if reports
+            .iter()
+            .any(|r| r.outcome != DatasetOutcome::Unchanged)
+        {
             step("index de recherche");
             let mut tx = self.store.begin().await?;
             tx.log_change("reference", "*").await?;
@@ -208,7 +215,11 @@ impl App {
                         "{file}:{}: offre {} rejetée : {}",
                         r.line,
                         r.numero.as_deref().unwrap_or("sans numéro"),
-                        r.reasons.iter().map(|p| p.message.as_str()).collect::<Vec<_>>().join(" ; ")
+                        r.reasons
+                            .iter()
+                            .map(|p| p.message.as_str())
+                            .collect::<Vec<_>>()
+                            .join(" ; ")
                     )
                 })
                 .collect(),
@@ -248,17 +259,28 @@ impl App {
                     None => None,
                 },
             };
-            let description = [offer.objectif.as_deref(), offer.contenu.as_deref(), offer.resultats_attendus.as_deref()]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join("\n\n");
+            let description = [
+                offer.objectif.as_deref(),
+                offer.contenu.as_deref(),
+                offer.resultats_attendus.as_deref(),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join("\n\n");
             let several = offer.actions.len() > 1;
             for (a_idx, action) in offer.actions.iter().enumerate() {
                 // One Passerelle formation per LHÉO action: the action is what
                 // has a place, a modality and sessions.
                 let key = if several {
-                    format!("{}/{}", offer.key(), action.numero.clone().unwrap_or_else(|| (a_idx + 1).to_string()))
+                    format!(
+                        "{}/{}",
+                        offer.key(),
+                        action
+                            .numero
+                            .clone()
+                            .unwrap_or_else(|| (a_idx + 1).to_string())
+                    )
                 } else {
                     offer.key()
                 };
@@ -302,7 +324,14 @@ impl App {
                     .collect();
                 let links = self.rome_links(&mut tx, &input).await?;
                 let u = tx
-                    .upsert_formation(campus.id, &key, &input, &links, Some(&sessions), Some(&notes))
+                    .upsert_formation(
+                        campus.id,
+                        &key,
+                        &input,
+                        &links,
+                        Some(&sessions),
+                        Some(&notes),
+                    )
                     .await?;
                 report.count(u);
             }
@@ -333,7 +362,11 @@ impl App {
                 ),
             ));
         }
-        let name = p.raison_sociale.clone().filter(|n| !n.trim().is_empty()).unwrap_or_else(|| p.name.clone());
+        let name = p
+            .raison_sociale
+            .clone()
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or_else(|| p.name.clone());
         let siret_s = siret.as_ref().map(|s| s.as_str().to_owned());
         if let Some(id) = tx
             .find_member(campus_id, siret_s.as_deref(), p.uai.as_deref(), Some(&name))
@@ -379,7 +412,11 @@ impl App {
         notes: &mut Vec<(String, String)>,
     ) -> Result<Option<i64>, ImportError> {
         for c in &offer.certifications {
-            if let Some(code) = c.certifinfo.as_deref().and_then(|s| s.trim().parse::<i64>().ok()) {
+            if let Some(code) = c
+                .certifinfo
+                .as_deref()
+                .and_then(|s| s.trim().parse::<i64>().ok())
+            {
                 if self.store.certification(code).await?.is_some() {
                     return Ok(Some(code));
                 }
@@ -394,14 +431,21 @@ impl App {
 
     /// Writes the published formations of a campus (or of all campuses) as
     /// LHÉO 2.3; returns the XML and the offers that could not be written.
-    pub async fn export_lheo(&self, campus_slug: Option<&str>) -> Result<(Vec<u8>, Vec<String>), ImportError> {
+    pub async fn export_lheo(
+        &self,
+        campus_slug: Option<&str>,
+    ) -> Result<(Vec<u8>, Vec<String>), ImportError> {
         let campuses = match campus_slug {
             Some(s) => vec![self.campus(s).await?],
             None => self.store.campuses().await?,
         };
         let mut offers = Vec::new();
         for campus in campuses {
-            for f in self.store.formations(campus.id, Visibility::Public, None).await? {
+            for f in self
+                .store
+                .formations(campus.id, Visibility::Public, None)
+                .await?
+            {
                 let provider = self.store.member(f.provider_id).await?;
                 let site = match &f.site_code_insee {
                     Some(c) => self.store.commune(c).await?,
@@ -426,7 +470,10 @@ impl App {
                     .map(|s| lheo::LheoSession {
                         numero: None,
                         start: domain::network::chrono_free::Date::parse(&s.starts_on),
-                        end: s.ends_on.as_deref().and_then(domain::network::chrono_free::Date::parse),
+                        end: s
+                            .ends_on
+                            .as_deref()
+                            .and_then(domain::network::chrono_free::Date::parse),
                         places: s.places.and_then(|p| u32::try_from(p).ok()),
                     })
                     .collect();
@@ -456,16 +503,23 @@ impl App {
                         .filter_map(|o| domain::CodeRome::parse(&o.code_rome).ok())
                         .collect(),
                     formacodes: Vec::new(),
-                    level: f.level.and_then(|l| u8::try_from(l).ok()).and_then(domain::Level::new),
+                    level: f
+                        .level
+                        .and_then(|l| u8::try_from(l).ok())
+                        .and_then(domain::Level::new),
                     provider: lheo::ExportProvider {
-                        siret: provider.as_ref().and_then(|p| p.siret.clone()).unwrap_or_default(),
+                        siret: provider
+                            .as_ref()
+                            .and_then(|p| p.siret.clone())
+                            .unwrap_or_default(),
                         name: f.provider_name.clone(),
                         address: address(&provider_commune).unwrap_or_default(),
                         website: provider.as_ref().and_then(|p| p.website.clone()),
                     },
                     actions: vec![lheo::ExportAction {
                         numero: None,
-                        pathway: domain::Pathway::parse(&f.pathway).unwrap_or(domain::Pathway::Continuing),
+                        pathway: domain::Pathway::parse(&f.pathway)
+                            .unwrap_or(domain::Pathway::Continuing),
                         modality: Modality::parse(&f.modality).unwrap_or(Modality::OnSite),
                         site: address(&site),
                         duration_hours: f.duration_hours.and_then(|h| u32::try_from(h).ok()),
@@ -475,7 +529,8 @@ impl App {
             }
         }
         let mut out = Vec::new();
-        let report = lheo::write_lheo_23(&offers, &mut out).map_err(|e| ImportError::Failed(e.to_string()))?;
+        let report = lheo::write_lheo_23(&offers, &mut out)
+            .map_err(|e| ImportError::Failed(e.to_string()))?;
         let skipped = report
             .skipped
             .iter()
@@ -599,7 +654,10 @@ impl App {
                 .clone()
                 .unwrap_or_else(|| format!("ligne-{line}"));
             let links = self.rome_links(&mut tx, input).await?;
-            report.count(tx.upsert_formation(campus.id, &key, input, &links, None, None).await?);
+            report.count(
+                tx.upsert_formation(campus.id, &key, input, &links, None, None)
+                    .await?,
+            );
         }
         tx.commit().await?;
         self.catch_up_index().await?;
@@ -618,15 +676,23 @@ impl App {
     pub async fn formations_table(&self, campus_slug: &str) -> Result<Table, ImportError> {
         let campus = self.campus(campus_slug).await?;
         let mut rows = Vec::new();
-        for f in self.store.formations(campus.id, Visibility::All, None).await? {
+        for f in self
+            .store
+            .formations(campus.id, Visibility::All, None)
+            .await?
+        {
             let provider = self.store.member(f.provider_id).await?;
             let romes = self.store.formation_manual_romes(f.id).await?;
             rows.push(sheet::FormationExport {
                 formation: FormationInput {
                     title: f.title.clone(),
                     certification_code: f.certification_code,
-                    level: f.level.and_then(|l| u8::try_from(l).ok()).and_then(domain::Level::new),
-                    pathway: domain::Pathway::parse(&f.pathway).unwrap_or(domain::Pathway::Continuing),
+                    level: f
+                        .level
+                        .and_then(|l| u8::try_from(l).ok())
+                        .and_then(domain::Level::new),
+                    pathway: domain::Pathway::parse(&f.pathway)
+                        .unwrap_or(domain::Pathway::Continuing),
                     modality: Modality::parse(&f.modality).unwrap_or(Modality::OnSite),
                     provider_id: f.provider_id,
                     site_code_insee: f.site_code_insee.clone(),

@@ -157,11 +157,15 @@ impl App {
                 kind: DocKind::Certification,
                 id: c.code.to_string(),
                 title: c.label.clone(),
-                body: [c.type_label.as_deref(), c.formacode_label.as_deref(), c.code_rncp.as_deref()]
-                    .into_iter()
-                    .flatten()
-                    .collect::<Vec<_>>()
-                    .join(" "),
+                body: [
+                    c.type_label.as_deref(),
+                    c.formacode_label.as_deref(),
+                    c.code_rncp.as_deref(),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" "),
                 facets,
                 campus: None,
                 public: c.active,

@@ -82,17 +82,23 @@ fn read_geojson(path: &Path) -> Result<Value, AppError> {
     serde_json::from_str(&text).map_err(|e| AppError::Internal(format!("{}: {e}", path.display())))
 }
 
+/// A closed line of (longitude, latitude) points.
+type Ring = Vec<(f64, f64)>;
+
 /// Polygons (rings of lon/lat) of a GeoJSON geometry.
-fn rings(geometry: &Value) -> Vec<Vec<(f64, f64)>> {
+fn rings(geometry: &Value) -> Vec<Ring> {
     let point = |p: &Value| Some((p.get(0)?.as_f64()?, p.get(1)?.as_f64()?));
-    let ring = |r: &Value| -> Vec<(f64, f64)> {
+    let ring = |r: &Value| -> Ring {
         r.as_array()
             .map(|a| a.iter().filter_map(point).collect())
             .unwrap_or_default()
     };
     let coords = &geometry["coordinates"];
     match geometry["type"].as_str() {
-        Some("Polygon") => coords.as_array().map(|a| a.iter().map(ring).collect()).unwrap_or_default(),
+        Some("Polygon") => coords
+            .as_array()
+            .map(|a| a.iter().map(ring).collect())
+            .unwrap_or_default(),
         Some("MultiPolygon") => coords
             .as_array()
             .map(|polys| {
@@ -112,9 +118,10 @@ fn sources(geo_dir: &Path, departement: &str) -> Option<(PathBuf, Option<String>
     if departement.starts_with("97") {
         let dir = geo_dir.join("outre-mer");
         let prefix = format!("communes-{departement}-");
-        let entry = std::fs::read_dir(&dir).ok()?.flatten().find(|e| {
-            e.file_name().to_string_lossy().starts_with(&prefix)
-        })?;
+        let entry = std::fs::read_dir(&dir)
+            .ok()?
+            .flatten()
+            .find(|e| e.file_name().to_string_lossy().starts_with(&prefix))?;
         Some((entry.path(), None))
     } else {
         Some((
@@ -125,7 +132,7 @@ fn sources(geo_dir: &Path, departement: &str) -> Option<(PathBuf, Option<String>
 }
 
 fn build_base(geo_dir: &Path, departements: &[String]) -> Result<BaseMap, AppError> {
-    let mut named_rings: Vec<(String, Vec<Vec<(f64, f64)>>)> = Vec::new();
+    let mut named_rings: Vec<(String, Vec<Ring>)> = Vec::new();
     for dep in departements {
         let Some((file, filter)) = sources(geo_dir, dep) else {
             continue;
@@ -143,7 +150,8 @@ fn build_base(geo_dir: &Path, departements: &[String]) -> Result<BaseMap, AppErr
         }
     }
     let all = named_rings.iter().flat_map(|(_, r)| r.iter().flatten());
-    let (mut min_lon, mut max_lon, mut min_lat, mut max_lat) = (180.0f64, -180.0f64, 90.0f64, -90.0f64);
+    let (mut min_lon, mut max_lon, mut min_lat, mut max_lat) =
+        (180.0f64, -180.0f64, 90.0f64, -90.0f64);
     for &(lon, lat) in all {
         min_lon = min_lon.min(lon);
         max_lon = max_lon.max(lon);
@@ -168,7 +176,12 @@ fn build_base(geo_dir: &Path, departements: &[String]) -> Result<BaseMap, AppErr
             for ring in rings {
                 for (i, (lon, lat)) in ring.into_iter().enumerate() {
                     let (x, y) = frame.project(lon, lat);
-                    d.push_str(&format!("{}{:.1},{:.1}", if i == 0 { "M" } else { "L" }, x, y));
+                    d.push_str(&format!(
+                        "{}{:.1},{:.1}",
+                        if i == 0 { "M" } else { "L" },
+                        x,
+                        y
+                    ));
                 }
                 d.push('Z');
             }
@@ -190,7 +203,11 @@ pub fn draw(
     places: &[(String, f64, f64)],
 ) -> Result<MapView, AppError> {
     let key = format!("{}|{}", geo_dir.display(), departements.join(","));
-    let cached = cache().lock().expect("map cache poisoned").get(&key).cloned();
+    let cached = cache()
+        .lock()
+        .expect("map cache poisoned")
+        .get(&key)
+        .cloned();
     let base = match cached {
         Some(b) => b,
         None => {
@@ -249,7 +266,10 @@ impl crate::App {
             .map(|(_, code, _)| code)
             .collect();
         if deps.is_empty() {
-            deps = members.iter().filter_map(|m| m.departement_code.clone()).collect();
+            deps = members
+                .iter()
+                .filter_map(|m| m.departement_code.clone())
+                .collect();
             deps.sort();
             deps.dedup();
         }

@@ -74,14 +74,24 @@ mod tests {
             (Admin, Write, true),
         ];
         for (actor, action, allowed) in expect {
-            assert_eq!(authorize(actor, action).is_ok(), allowed, "{actor:?} {action:?}");
+            assert_eq!(
+                authorize(actor, action).is_ok(),
+                allowed,
+                "{actor:?} {action:?}"
+            );
         }
     }
 
     #[test]
     fn tokens() {
-        assert_eq!(actor_for_token(Some("s3cret"), Some("s3cret")), Actor::Admin);
-        assert_eq!(actor_for_token(Some("s3cret"), Some("s3cre")), Actor::Visitor);
+        assert_eq!(
+            actor_for_token(Some("s3cret"), Some("s3cret")),
+            Actor::Admin
+        );
+        assert_eq!(
+            actor_for_token(Some("s3cret"), Some("s3cre")),
+            Actor::Visitor
+        );
         assert_eq!(actor_for_token(None, Some("")), Actor::Visitor);
         assert_eq!(actor_for_token(Some(""), Some("")), Actor::Visitor);
     }

@@ -82,7 +82,9 @@ fn facet_value_label(f: Facet, v: &str, departements: &[(String, String)]) -> St
             .map(|l| l.label().to_owned())
             .unwrap_or_else(|| v.to_owned()),
         Facet::Pathway => domain::Pathway::parse(v).map_or(v.to_owned(), |p| p.label().to_owned()),
-        Facet::Modality => domain::Modality::parse(v).map_or(v.to_owned(), |p| p.label().to_owned()),
+        Facet::Modality => {
+            domain::Modality::parse(v).map_or(v.to_owned(), |p| p.label().to_owned())
+        }
         Facet::Kind => domain::MemberKind::parse(v).map_or(v.to_owned(), |p| p.label().to_owned()),
         Facet::Departement => departements
             .iter()

@@ -18,7 +18,8 @@ impl App {
         authorize(actor, Action::Write)?;
         let campus = self.campus(slug).await?;
         input.validate().map_err(AppError::Invalid)?;
-        self.check_commune("code_insee", input.code_insee.as_deref()).await?;
+        self.check_commune("code_insee", input.code_insee.as_deref())
+            .await?;
         let mut tx = self.store.begin().await?;
         let result = tx.upsert_member(campus.id, input).await?;
         tx.commit().await?;
@@ -57,7 +58,10 @@ impl App {
             .map_err(|_| {
                 AppError::Invalid(vec![FieldError::new(
                     "fournisseur",
-                    format!("l'organisme {} n'est pas membre de ce campus", input.provider_id),
+                    format!(
+                        "l'organisme {} n'est pas membre de ce campus",
+                        input.provider_id
+                    ),
                 )])
             })?;
         if let Some(code) = input.certification_code {
@@ -71,7 +75,14 @@ impl App {
         let mut tx = self.store.begin().await?;
         let rome = self.rome_links(&mut tx, input).await?;
         let result = tx
-            .upsert_formation(campus.id, key.trim(), input, &rome, Some(sessions), Some(&[]))
+            .upsert_formation(
+                campus.id,
+                key.trim(),
+                input,
+                &rome,
+                Some(sessions),
+                Some(&[]),
+            )
             .await?;
         tx.commit().await?;
         self.catch_up_index().await?;
@@ -110,7 +121,9 @@ impl App {
         if self.store.commune(code).await?.is_none() {
             return Err(AppError::Invalid(vec![FieldError::new(
                 field,
-                format!("la commune {code} n'existe pas dans le code officiel géographique en vigueur"),
+                format!(
+                    "la commune {code} n'existe pas dans le code officiel géographique en vigueur"
+                ),
             )]));
         }
         Ok(())

@@ -159,7 +159,9 @@ fn config(database_url: Option<String>) -> Config {
         index_dir: Some(Config::default_index_dir(&database_url)),
         database_url,
         data_dir: Config::default_data_dir(),
-        admin_token: std::env::var("PASSERELLE_ADMIN_TOKEN").ok().filter(|t| t.len() >= 16),
+        admin_token: std::env::var("PASSERELLE_ADMIN_TOKEN")
+            .ok()
+            .filter(|t| t.len() >= 16),
     }
 }
 
@@ -170,9 +172,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             serve(app, a.listen).await?;
         }
         Command::Demo(a) => {
-            let url = cli
-                .database_url
-                .unwrap_or_else(|| format!("sqlite://{}", a.data_dir.join("passerelle.db").display()));
+            let url = cli.database_url.unwrap_or_else(|| {
+                format!("sqlite://{}", a.data_dir.join("passerelle.db").display())
+            });
             let app = open(config(Some(url))).await?;
             let dir = app.config.data_dir.clone();
             import_referentiels(&app, &dir).await?;
@@ -234,7 +236,9 @@ async fn campus_slug(app: &App, given: Option<String>) -> anyhow::Result<String>
     let campuses = app.campuses().await?;
     match campuses.as_slice() {
         [only] => Ok(only.slug.clone()),
-        _ if campuses.iter().any(|c| c.slug == app::demo::DEMO_SLUG) => Ok(app::demo::DEMO_SLUG.into()),
+        _ if campuses.iter().any(|c| c.slug == app::demo::DEMO_SLUG) => {
+            Ok(app::demo::DEMO_SLUG.into())
+        }
         [] => bail!("aucun campus : lancez d'abord `passerelle demo` ou créez un campus"),
         _ => bail!("plusieurs campus : précisez --campus"),
     }
@@ -253,7 +257,10 @@ async fn import_referentiels(app: &App, dir: &Path) -> anyhow::Result<()> {
         bar.inc(1);
         bar.set_message(msg.to_owned());
     };
-    let reports = app.import_referentiels(dir, &step).await.map_err(import_error)?;
+    let reports = app
+        .import_referentiels(dir, &step)
+        .await
+        .map_err(import_error)?;
     bar.finish_and_clear();
     let mut changed = false;
     for r in &reports {
@@ -268,7 +275,10 @@ async fn import_referentiels(app: &App, dir: &Path) -> anyhow::Result<()> {
                     println!("  {n:>8} {what}");
                 }
                 if !r.issues.is_empty() {
-                    println!("  {} anomalies écartées (rapport de qualité), par exemple :", r.issues.len());
+                    println!(
+                        "  {} anomalies écartées (rapport de qualité), par exemple :",
+                        r.issues.len()
+                    );
                     for i in r.issues.iter().take(5) {
                         println!("    {}:{} {} : {}", i.file, i.line, i.field, i.message);
                     }
@@ -277,7 +287,10 @@ async fn import_referentiels(app: &App, dir: &Path) -> anyhow::Result<()> {
         }
     }
     if changed {
-        println!("Données de référence importées en {:.1} s.", started.elapsed().as_secs_f64());
+        println!(
+            "Données de référence importées en {:.1} s.",
+            started.elapsed().as_secs_f64()
+        );
     } else {
         println!("Données de référence déjà à jour : aucune modification.");
     }
@@ -299,8 +312,13 @@ async fn import(config: Config, c: ImportCommand) -> anyhow::Result<ExitCode> {
             skip_invalid,
         } => {
             let slug = campus_slug(&app, campus).await?;
-            app.import_lheo(&file.display().to_string(), &read(&file)?, &slug, skip_invalid)
-                .await
+            app.import_lheo(
+                &file.display().to_string(),
+                &read(&file)?,
+                &slug,
+                skip_invalid,
+            )
+            .await
         }
         ImportCommand::Membres { file, campus } => {
             let slug = campus_slug(&app, campus).await?;
@@ -326,7 +344,10 @@ async fn import(config: Config, c: ImportCommand) -> anyhow::Result<ExitCode> {
                 println!("Organisation extérieure enregistrée : {o}");
             }
             if !r.quality.is_empty() {
-                println!("Rapport de qualité ({} problème(s), offres enregistrées) :", r.quality.len());
+                println!(
+                    "Rapport de qualité ({} problème(s), offres enregistrées) :",
+                    r.quality.len()
+                );
                 for q in &r.quality {
                     println!("  {q}");
                 }
@@ -340,7 +361,10 @@ async fn import(config: Config, c: ImportCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Err(ImportError::Refused { file, problems }) => {
-            eprintln!("{file} refusé, rien n'a été enregistré ({} problème(s)) :", problems.len());
+            eprintln!(
+                "{file} refusé, rien n'a été enregistré ({} problème(s)) :",
+                problems.len()
+            );
             for p in problems {
                 eprintln!("  {p}");
             }
@@ -354,18 +378,29 @@ async fn export(config: Config, c: ExportCommand) -> anyhow::Result<()> {
     let app = open(config).await?;
     match c {
         ExportCommand::Lheo { campus } => {
-            let (xml, skipped) = app.export_lheo(campus.as_deref()).await.map_err(import_error)?;
+            let (xml, skipped) = app
+                .export_lheo(campus.as_deref())
+                .await
+                .map_err(import_error)?;
             std::io::stdout().write_all(&xml)?;
             for s in skipped {
                 eprintln!("offre non exportée : {s}");
             }
         }
-        ExportCommand::Membres { campus, format, output } => {
+        ExportCommand::Membres {
+            campus,
+            format,
+            output,
+        } => {
             let slug = campus_slug(&app, campus).await?;
             let table = app.members_table(&slug).await.map_err(import_error)?;
             write_table(&table, format, output)?;
         }
-        ExportCommand::Formations { campus, format, output } => {
+        ExportCommand::Formations {
+            campus,
+            format,
+            output,
+        } => {
             let slug = campus_slug(&app, campus).await?;
             let table = app.formations_table(&slug).await.map_err(import_error)?;
             write_table(&table, format, output)?;
@@ -374,7 +409,11 @@ async fn export(config: Config, c: ExportCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn write_table(table: &ingest::sheet::Table, format: Format, output: Option<PathBuf>) -> anyhow::Result<()> {
+fn write_table(
+    table: &ingest::sheet::Table,
+    format: Format,
+    output: Option<PathBuf>,
+) -> anyhow::Result<()> {
     let format = match format {
         Format::Csv => SheetFormat::Csv,
         Format::Xlsx => SheetFormat::Xlsx,
@@ -383,7 +422,9 @@ fn write_table(table: &ingest::sheet::Table, format: Format, output: Option<Path
     let mut buf = Vec::new();
     ingest::sheet::write_table(table, format, &mut buf).map_err(|e| anyhow::anyhow!("{e}"))?;
     match output {
-        Some(p) => std::fs::write(&p, buf).with_context(|| format!("écriture de {}", p.display()))?,
+        Some(p) => {
+            std::fs::write(&p, buf).with_context(|| format!("écriture de {}", p.display()))?
+        }
         None => std::io::stdout().write_all(&buf)?,
     }
     Ok(())

@@ -53,7 +53,10 @@ fn find_tools() -> Result<Tools, String> {
         ));
     }
     for package in ["playwright-core", "axe-core"] {
-        let manifest = e2e_dir.join("node_modules").join(package).join("package.json");
+        let manifest = e2e_dir
+            .join("node_modules")
+            .join(package)
+            .join("package.json");
         if !manifest.is_file() {
             missing.push(format!(
                 "{} (run `npm ci` in {})",
@@ -63,7 +66,11 @@ fn find_tools() -> Result<Tools, String> {
         }
     }
     match node {
-        Some(node) if missing.is_empty() => Ok(Tools { node, chromium, e2e_dir }),
+        Some(node) if missing.is_empty() => Ok(Tools {
+            node,
+            chromium,
+            e2e_dir,
+        }),
         _ => Err(format!("browser test needs {}", missing.join(", "))),
     }
 }
@@ -86,7 +93,10 @@ fn free_port() -> u16 {
 
 /// A directory of its own for this run: the server's data directory and the logs.
 fn unique_temp_dir() -> PathBuf {
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
     let dir = env::temp_dir().join(format!("passerelle-browser-{}-{nanos}", std::process::id()));
     fs::create_dir_all(&dir).expect("create the test's temporary directory");
     dir
@@ -121,7 +131,11 @@ impl Server {
             .stderr(stderr)
             .spawn()
             .expect("start `passerelle demo`");
-        Server { child, dir: dir.to_path_buf(), addr }
+        Server {
+            child,
+            dir: dir.to_path_buf(),
+            addr,
+        }
     }
 
     fn base_url(&self) -> String {
@@ -133,11 +147,18 @@ impl Server {
         let started = Instant::now();
         loop {
             if healthz_ok(self.addr) {
-                eprintln!("server ready at {} after {:.1} s", self.base_url(), started.elapsed().as_secs_f64());
+                eprintln!(
+                    "server ready at {} after {:.1} s",
+                    self.base_url(),
+                    started.elapsed().as_secs_f64()
+                );
                 return;
             }
             if let Some(status) = self.child.try_wait().expect("poll the server process") {
-                panic!("`passerelle demo` exited with {status} before serving\n{}", self.logs());
+                panic!(
+                    "`passerelle demo` exited with {status} before serving\n{}",
+                    self.logs()
+                );
             }
             if started.elapsed() > STARTUP_TIMEOUT {
                 panic!(
@@ -155,7 +176,10 @@ impl Server {
         let mut out = String::new();
         for name in ["server.stdout.log", "server.stderr.log"] {
             let text = fs::read_to_string(self.dir.join(name)).unwrap_or_default();
-            out.push_str(&format!("--- {name} (last 40 lines) ---\n{}\n", tail(&text, 40)));
+            out.push_str(&format!(
+                "--- {name} (last 40 lines) ---\n{}\n",
+                tail(&text, 40)
+            ));
         }
         out
     }
@@ -166,7 +190,10 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
         if thread::panicking() {
-            eprintln!("browser test failed; server logs kept in {}", self.dir.display());
+            eprintln!(
+                "browser test failed; server logs kept in {}",
+                self.dir.display()
+            );
         } else {
             let _ = fs::remove_dir_all(&self.dir);
         }

@@ -77,10 +77,16 @@ fn scenario(url: String, label: &str) {
     let s = |p: &Path| p.display().to_string();
 
     let out = cli.ok(&["demo", "--no-serve"]);
-    assert!(out.contains("Campus de démonstration « demo » créé"), "{out}");
+    assert!(
+        out.contains("Campus de démonstration « demo » créé"),
+        "{out}"
+    );
     assert!(out.contains("1584 fiches métier"), "{out}");
     let out = cli.ok(&["import", "referentiels"]);
-    assert!(out.contains("aucune modification"), "second import changes nothing: {out}");
+    assert!(
+        out.contains("aucune modification"),
+        "second import changes nothing: {out}"
+    );
     let out = cli.ok(&["demo", "--no-serve"]);
     assert!(out.contains("déjà présent"), "{out}");
 
@@ -107,13 +113,20 @@ fn scenario(url: String, label: &str) {
         err.contains("mal-forme.xml:") && err.contains("rien n'a été enregistré"),
         "{err}"
     );
-    let err = cli.refused(&["import", "lheo", &s(&fixture("lheo/deux-offres-cassees.xml"))]);
+    let err = cli.refused(&[
+        "import",
+        "lheo",
+        &s(&fixture("lheo/deux-offres-cassees.xml")),
+    ]);
     assert!(
         err.matches("deux-offres-cassees.xml:").count() >= 2,
         "both offers listed: {err}"
     );
     let valid = std::fs::read_to_string(fixture("lheo/valide-2.3.xml")).unwrap();
-    let cut = valid.char_indices().nth(600).map_or(valid.len(), |(i, _)| i);
+    let cut = valid
+        .char_indices()
+        .nth(600)
+        .map_or(valid.len(), |(i, _)| i);
     let truncated = write(&work, "tronque.xml", &valid[..cut]);
     let err = cli.refused(&["import", "lheo", &s(&truncated)]);
     assert!(err.contains("tronque.xml:"), "{err}");
@@ -130,13 +143,31 @@ fn scenario(url: String, label: &str) {
         "nom;type;siret;uai;code_insee\nA;lycee;;9730235A;97311\nB;employeur;12002701600051;;97302\nC;employeur;;;99999\nD;employeur;12002701600050;;97302\nE;employeur;12002701600050;;97302\n",
     );
     let err = cli.refused(&["import", "membres", &s(&bad_rows), "--campus", "demo"]);
-    for needle in ["membres.csv:2: uai", "membres.csv:3: siret", "membres.csv:6: siret"] {
+    for needle in [
+        "membres.csv:2: uai",
+        "membres.csv:3: siret",
+        "membres.csv:6: siret",
+    ] {
         assert!(err.contains(needle), "{needle} in {err}");
     }
-    let unknown_commune = write(&work, "commune.csv", "nom;type;code_insee\nC;employeur;99999\n");
-    let err = cli.refused(&["import", "membres", &s(&unknown_commune), "--campus", "demo"]);
+    let unknown_commune = write(
+        &work,
+        "commune.csv",
+        "nom;type;code_insee\nC;employeur;99999\n",
+    );
+    let err = cli.refused(&[
+        "import",
+        "membres",
+        &s(&unknown_commune),
+        "--campus",
+        "demo",
+    ]);
     assert!(err.contains("commune.csv:2: code_insee"), "{err}");
-    assert_eq!(cli.snapshot(), before, "refused imports left the data unchanged");
+    assert_eq!(
+        cli.snapshot(),
+        before,
+        "refused imports left the data unchanged"
+    );
 
     // With --skip-invalid, the valid offers are stored and the rejected listed.
     let out = cli.ok(&[
@@ -171,11 +202,29 @@ fn scenario(url: String, label: &str) {
     // Spreadsheets round-trip in CSV, XLSX and ODS.
     for fmt in ["csv", "xlsx", "ods"] {
         let file = work.join(format!("membres.{fmt}"));
-        cli.ok(&["export", "membres", "--campus", "demo", "--format", fmt, "--output", &s(&file)]);
+        cli.ok(&[
+            "export",
+            "membres",
+            "--campus",
+            "demo",
+            "--format",
+            fmt,
+            "--output",
+            &s(&file),
+        ]);
         let out = cli.ok(&["import", "membres", &s(&file), "--campus", "demo"]);
         assert!(out.contains("Rien n'a changé"), "members {fmt}: {out}");
         let file = work.join(format!("formations.{fmt}"));
-        cli.ok(&["export", "formations", "--campus", "demo", "--format", fmt, "--output", &s(&file)]);
+        cli.ok(&[
+            "export",
+            "formations",
+            "--campus",
+            "demo",
+            "--format",
+            fmt,
+            "--output",
+            &s(&file),
+        ]);
         let out = cli.ok(&["import", "formations", &s(&file), "--campus", "demo"]);
         assert!(out.contains("Rien n'a changé"), "formations {fmt}: {out}");
     }
@@ -189,7 +238,10 @@ fn scenario(url: String, label: &str) {
     let out = cli.run(&["import", "referentiels", "--data", &s(&data)]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("unix_referentiel_code_rome_v460_utf8.csv.gz"), "{err}");
+    assert!(
+        err.contains("unix_referentiel_code_rome_v460_utf8.csv.gz"),
+        "{err}"
+    );
     let out = cli.ok(&["import", "referentiels"]);
     assert!(out.contains("aucune modification"), "{out}");
     let _ = std::fs::remove_dir_all(&work);

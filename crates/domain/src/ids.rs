@@ -16,7 +16,10 @@ pub enum IdError {
     },
     /// A character that is not allowed at that place.
     #[error("{kind} ne doit contenir que des chiffres{extra}")]
-    NotDigits { kind: &'static str, extra: &'static str },
+    NotDigits {
+        kind: &'static str,
+        extra: &'static str,
+    },
     /// The control key does not match.
     #[error("la clé de contrôle du {kind} est fausse ({detail})")]
     BadKey { kind: &'static str, detail: String },
@@ -53,7 +56,7 @@ fn luhn_ok(digits: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// SIREN of La Poste. Its establishments are too numerous for the Luhn key,
@@ -84,7 +87,7 @@ impl Siret {
         }
         let ok = if s.starts_with(LA_POSTE_SIREN) {
             let sum: u32 = s.bytes().map(|b| u32::from(b - b'0')).sum();
-            sum % 5 == 0
+            sum.is_multiple_of(5)
         } else {
             luhn_ok(&s) && luhn_ok(&s[..9])
         };
@@ -142,7 +145,7 @@ impl Uai {
         }
         let n: u32 = num.parse().expect("seven digits fit in u32");
         let expected = UAI_KEYS[(n % 23) as usize] as char;
-        if key.chars().next() != Some(expected) {
+        if !key.starts_with(expected) {
             return Err(IdError::BadKey {
                 kind: "UAI",
                 detail: format!("la lettre attendue est {expected}"),
@@ -173,9 +176,8 @@ impl CodeRome {
     pub fn parse(input: &str) -> Result<Self, IdError> {
         let s = input.trim().to_ascii_uppercase();
         let b = s.as_bytes();
-        let well_formed = b.len() == 5
-            && (b'A'..=b'N').contains(&b[0])
-            && b[1..].iter().all(u8::is_ascii_digit);
+        let well_formed =
+            b.len() == 5 && (b'A'..=b'N').contains(&b[0]) && b[1..].iter().all(u8::is_ascii_digit);
         if !well_formed {
             return Err(IdError::Format {
                 kind: "code ROME",

@@ -163,7 +163,10 @@ mod tests {
 
     #[test]
     fn vocabularies_parse_labels() {
-        assert_eq!(Pathway::parse("apprentissage"), Some(Pathway::Apprenticeship));
+        assert_eq!(
+            Pathway::parse("apprentissage"),
+            Some(Pathway::Apprenticeship)
+        );
         assert_eq!(Modality::parse("a distance"), Some(Modality::Distance));
         assert_eq!(Modality::parse("sur la lune"), None);
     }

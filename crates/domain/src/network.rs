@@ -132,10 +132,16 @@ impl FormationInput {
             }
         }
         if matches!(self.capacity, Some(n) if n < 0) {
-            errors.push(FieldError::new("capacite", "la capacité ne peut pas être négative"));
+            errors.push(FieldError::new(
+                "capacite",
+                "la capacité ne peut pas être négative",
+            ));
         }
         if matches!(self.duration_hours, Some(n) if n <= 0) {
-            errors.push(FieldError::new("duree_heures", "la durée doit être positive"));
+            errors.push(FieldError::new(
+                "duree_heures",
+                "la durée doit être positive",
+            ));
         }
         for r in &self.rome_codes {
             if let Err(e) = CodeRome::parse(r) {
@@ -166,7 +172,10 @@ impl SessionInput {
             errors.push(FieldError::new("date_fin", "la fin précède le début"));
         }
         if matches!(self.places, Some(n) if n < 0) {
-            errors.push(FieldError::new("places", "le nombre de places ne peut pas être négatif"));
+            errors.push(FieldError::new(
+                "places",
+                "le nombre de places ne peut pas être négatif",
+            ));
         }
         if errors.is_empty() {
             Ok(())

@@ -66,11 +66,17 @@ mod tests {
 
     #[test]
     fn drops_elisions() {
-        assert_eq!(words("L'aide à l’enfance d'abord"), ["aide", "a", "enfance", "abord"]);
+        assert_eq!(
+            words("L'aide à l’enfance d'abord"),
+            ["aide", "a", "enfance", "abord"]
+        );
     }
 
     #[test]
     fn slugs() {
-        assert_eq!(slug("BTS Économie sociale familiale"), "bts-economie-sociale-familiale");
+        assert_eq!(
+            slug("BTS Économie sociale familiale"),
+            "bts-economie-sociale-familiale"
+        );
     }
 }

@@ -77,7 +77,9 @@ impl FacetValues {
             .iter()
             .map(SegmentReader::segment_id)
             .collect();
-        inner.values.retain(|(segment, _), _| live.contains(segment));
+        inner
+            .values
+            .retain(|(segment, _), _| live.contains(segment));
     }
 
     fn get(&self, segment: SegmentId, facet: Facet, column: &StrColumn) -> Arc<[String]> {
@@ -274,7 +276,7 @@ impl Collector for PageCollector<'_> {
     ) -> tantivy::Result<SegmentFruit> {
         let mut segment = self.for_segment(segment_ord, reader)?;
         let alive = reader.alive_bitset();
-        let is_alive = |doc: DocId| alive.map_or(true, |a| a.is_alive(doc));
+        let is_alive = |doc: DocId| alive.is_none_or(|a| a.is_alive(doc));
         if self.by_score {
             let mut docs = Vec::with_capacity(BLOCK);
             let mut scores = Vec::with_capacity(BLOCK);
@@ -345,14 +347,20 @@ impl PageCollector<'_> {
                 }
                 _ => vec![None; fruit.candidates.len()],
             };
-            ranked.extend(fruit.candidates.iter().zip(titles).map(|(c, title)| Ranked {
-                score: c.score,
-                title,
-                title_ord: c.title_ord,
-                fruit: index,
-                segment_ord: fruit.segment_ord,
-                doc: c.doc,
-            }));
+            ranked.extend(
+                fruit
+                    .candidates
+                    .iter()
+                    .zip(titles)
+                    .map(|(c, title)| Ranked {
+                        score: c.score,
+                        title,
+                        title_ord: c.title_ord,
+                        fruit: index,
+                        segment_ord: fruit.segment_ord,
+                        doc: c.doc,
+                    }),
+            );
         }
         ranked.sort_unstable_by(|a, b| {
             b.score
@@ -364,12 +372,18 @@ impl PageCollector<'_> {
                 .then(a.segment_ord.cmp(&b.segment_ord))
                 .then(a.doc.cmp(&b.doc))
         });
-        let page: Vec<Ranked> = ranked.into_iter().skip(self.offset).take(self.limit).collect();
+        let page: Vec<Ranked> = ranked
+            .into_iter()
+            .skip(self.offset)
+            .take(self.limit)
+            .collect();
         // Ids are read for the returned page only, segment by segment.
         let mut ids = vec![String::new(); page.len()];
         for (index, fruit) in fruits.iter().enumerate() {
             let Some(column) = &fruit.ids else { continue };
-            let positions: Vec<usize> = (0..page.len()).filter(|&i| page[i].fruit == index).collect();
+            let positions: Vec<usize> = (0..page.len())
+                .filter(|&i| page[i].fruit == index)
+                .collect();
             let ords: Vec<u64> = positions
                 .iter()
                 .map(|&i| column.ords().first(page[i].doc).unwrap_or(u64::MAX))
@@ -385,7 +399,12 @@ impl PageCollector<'_> {
     }
 
     /// Sums the counts of one facet over segments, most frequent first.
-    fn merge_facet(&self, facet: Facet, i: usize, fruits: &mut [SegmentFruit]) -> Vec<(String, u64)> {
+    fn merge_facet(
+        &self,
+        facet: Facet,
+        i: usize,
+        fruits: &mut [SegmentFruit],
+    ) -> Vec<(String, u64)> {
         let mut per_segment = Vec::new();
         for fruit in fruits.iter_mut() {
             let (column, counts) = std::mem::take(&mut fruit.facets[i]);

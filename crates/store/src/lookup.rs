@@ -8,7 +8,8 @@ const OCCUPATION_SELECT: &str = "SELECT o.code_rome, o.label, o.code_rome_parent
     FROM occupations o LEFT JOIN domaines d ON d.code = SUBSTR(o.code_rome, 1, 3) \
     LEFT JOIN grands_domaines g ON g.code = SUBSTR(o.code_rome, 1, 1)";
 
-const CERTIFICATION_SELECT: &str = "SELECT code, label, type_label, level, formacode, formacode_label, nsf, \
+const CERTIFICATION_SELECT: &str =
+    "SELECT code, label, type_label, level, formacode, formacode_label, nsf, \
     code_rncp, code_rs, certifier, active, updated_on FROM certifications";
 
 impl Store {
@@ -16,14 +17,19 @@ impl Store {
     pub async fn occupation(&self, code_rome: &str) -> Result<Option<OccupationRow>> {
         let sql = format!("{OCCUPATION_SELECT} WHERE o.code_rome = $1");
         Ok(on_pool!(self, |p| {
-            sqlx::query_as(&sql).bind(code_rome).fetch_optional(p).await?
+            sqlx::query_as(&sql)
+                .bind(code_rome)
+                .fetch_optional(p)
+                .await?
         }))
     }
 
     /// Every ROME fiche (for the search index).
     pub async fn all_occupations(&self) -> Result<Vec<OccupationRow>> {
         let sql = format!("{OCCUPATION_SELECT} ORDER BY o.code_rome");
-        Ok(on_pool!(self, |p| sqlx::query_as(&sql).fetch_all(p).await?))
+        Ok(on_pool!(self, |p| sqlx::query_as(&sql)
+            .fetch_all(p)
+            .await?))
     }
 
     /// ROME fiches by codes, in the order given.
@@ -99,7 +105,9 @@ impl Store {
     /// Every certification (for the search index and the demo).
     pub async fn all_certifications(&self) -> Result<Vec<CertificationRow>> {
         let sql = format!("{CERTIFICATION_SELECT} ORDER BY code");
-        Ok(on_pool!(self, |p| sqlx::query_as(&sql).fetch_all(p).await?))
+        Ok(on_pool!(self, |p| sqlx::query_as(&sql)
+            .fetch_all(p)
+            .await?))
     }
 
     /// ROME fiches a certification leads to.
@@ -130,10 +138,12 @@ impl Store {
     /// Blocs de compétences of an RNCP fiche.
     pub async fn rncp_blocs(&self, code_rncp: &str) -> Result<Vec<BlocRow>> {
         Ok(on_pool!(self, |p| {
-            sqlx::query_as("SELECT code_bloc, label FROM rncp_blocs WHERE code_rncp = $1 ORDER BY code_bloc")
-                .bind(code_rncp)
-                .fetch_all(p)
-                .await?
+            sqlx::query_as(
+                "SELECT code_bloc, label FROM rncp_blocs WHERE code_rncp = $1 ORDER BY code_bloc",
+            )
+            .bind(code_rncp)
+            .fetch_all(p)
+            .await?
         }))
     }
 
@@ -177,7 +187,9 @@ impl Store {
     /// Every commune code (to check codes in imports).
     pub async fn commune_codes(&self) -> Result<Vec<String>> {
         let rows: Vec<(String,)> = on_pool!(self, |p| {
-            sqlx::query_as("SELECT code_insee FROM communes").fetch_all(p).await?
+            sqlx::query_as("SELECT code_insee FROM communes")
+                .fetch_all(p)
+                .await?
         });
         Ok(rows.into_iter().map(|r| r.0).collect())
     }
@@ -185,7 +197,9 @@ impl Store {
     /// Every ROME 4.0 code.
     pub async fn rome_codes(&self) -> Result<Vec<String>> {
         let rows: Vec<(String,)> = on_pool!(self, |p| {
-            sqlx::query_as("SELECT code_rome FROM occupations").fetch_all(p).await?
+            sqlx::query_as("SELECT code_rome FROM occupations")
+                .fetch_all(p)
+                .await?
         });
         Ok(rows.into_iter().map(|r| r.0).collect())
     }

@@ -59,7 +59,8 @@ pub enum Visibility {
     All,
 }
 
-const MEMBER_SELECT: &str = "SELECT m.id, m.campus_id, m.name, m.kind, m.siret, m.uai, m.code_insee, \
+const MEMBER_SELECT: &str =
+    "SELECT m.id, m.campus_id, m.name, m.kind, m.siret, m.uai, m.code_insee, \
     c.name AS commune_name, c.departement_code, m.address, m.postcode, m.website, m.description, \
     m.joined_on, m.left_on, m.status, m.invented, c.latitude, c.longitude \
     FROM members m LEFT JOIN communes c ON c.code_insee = m.code_insee";
@@ -120,6 +121,9 @@ fn member_stored(m: &MemberInput) -> MemberStored {
         invented: m.invented,
     }
 }
+
+/// A session as stored: start, end, places.
+type SessionTuple = (String, Option<String>, Option<i64>);
 
 type FormationTuple = (
     String,
@@ -193,12 +197,14 @@ impl Tx {
                 .execute(&mut *c)
                 .await?;
             for (kind, code) in &c_in.territories {
-                sqlx::query("INSERT INTO campus_territories (campus_id, kind, code) VALUES ($1, $2, $3)")
-                    .bind(id)
-                    .bind(kind)
-                    .bind(code)
-                    .execute(&mut *c)
-                    .await?;
+                sqlx::query(
+                    "INSERT INTO campus_territories (campus_id, kind, code) VALUES ($1, $2, $3)",
+                )
+                .bind(id)
+                .bind(kind)
+                .bind(code)
+                .execute(&mut *c)
+                .await?;
             }
             id
         });
@@ -228,19 +234,21 @@ impl Tx {
         let found: Option<(i64,)> = on_tx!(self, |c| {
             let mut found = None;
             if let Some(s) = siret.filter(|s| !s.is_empty()) {
-                found = sqlx::query_as("SELECT id FROM members WHERE campus_id = $1 AND siret = $2")
-                    .bind(campus_id)
-                    .bind(s)
-                    .fetch_optional(&mut *c)
-                    .await?;
+                found =
+                    sqlx::query_as("SELECT id FROM members WHERE campus_id = $1 AND siret = $2")
+                        .bind(campus_id)
+                        .bind(s)
+                        .fetch_optional(&mut *c)
+                        .await?;
             }
             if found.is_none() {
                 if let Some(u) = uai.filter(|s| !s.is_empty()) {
-                    found = sqlx::query_as("SELECT id FROM members WHERE campus_id = $1 AND uai = $2")
-                        .bind(campus_id)
-                        .bind(u.to_ascii_uppercase())
-                        .fetch_optional(&mut *c)
-                        .await?;
+                    found =
+                        sqlx::query_as("SELECT id FROM members WHERE campus_id = $1 AND uai = $2")
+                            .bind(campus_id)
+                            .bind(u.to_ascii_uppercase())
+                            .fetch_optional(&mut *c)
+                            .await?;
                 }
             }
             if found.is_none() && siret.is_none() && uai.is_none() {
@@ -264,7 +272,12 @@ impl Tx {
     pub async fn upsert_member(&mut self, campus_id: i64, m: &MemberInput) -> Result<Upsert> {
         let t = member_stored(m);
         let existing = self
-            .find_member(campus_id, t.siret.as_deref(), t.uai.as_deref(), Some(&t.name))
+            .find_member(
+                campus_id,
+                t.siret.as_deref(),
+                t.uai.as_deref(),
+                Some(&t.name),
+            )
             .await?;
         let now = now_text();
         let result = on_tx!(self, |c| {
@@ -316,7 +329,11 @@ impl Tx {
     }
 
     /// Replaces the contacts of a member.
-    pub async fn replace_contacts(&mut self, member_id: i64, contacts: &[ContactInput]) -> Result<()> {
+    pub async fn replace_contacts(
+        &mut self,
+        member_id: i64,
+        contacts: &[ContactInput],
+    ) -> Result<()> {
         on_tx!(self, |c| {
             sqlx::query("DELETE FROM contacts WHERE member_id = $1")
                 .bind(member_id)
@@ -356,7 +373,7 @@ impl Tx {
         let mut rome: Vec<(String, bool)> = rome.to_vec();
         rome.sort();
         rome.dedup_by(|a, b| a.0 == b.0);
-        let mut sess: Option<Vec<(String, Option<String>, Option<i64>)>> = sessions.map(|ss| {
+        let mut sess: Option<Vec<SessionTuple>> = sessions.map(|ss| {
             ss.iter()
                 .map(|s| (s.starts_on.to_string(), opt_date(s.ends_on), s.places))
                 .collect()
@@ -370,12 +387,13 @@ impl Tx {
         }
         let now = now_text();
         let result = on_tx!(self, |c| {
-            let existing: Option<(i64,)> =
-                sqlx::query_as("SELECT id FROM formations WHERE campus_id = $1 AND external_key = $2")
-                    .bind(campus_id)
-                    .bind(key)
-                    .fetch_optional(&mut *c)
-                    .await?;
+            let existing: Option<(i64,)> = sqlx::query_as(
+                "SELECT id FROM formations WHERE campus_id = $1 AND external_key = $2",
+            )
+            .bind(campus_id)
+            .bind(key)
+            .fetch_optional(&mut *c)
+            .await?;
             let outcome = match existing {
                 Some((id,)) => {
                     let stored: FormationTuple = sqlx::query_as(
@@ -391,7 +409,7 @@ impl Tx {
                     .bind(id)
                     .fetch_all(&mut *c)
                     .await?;
-                    let stored_sess: Vec<(String, Option<String>, Option<i64>)> = sqlx::query_as(
+                    let stored_sess: Vec<SessionTuple> = sqlx::query_as(
                         "SELECT starts_on, ends_on, places FROM sessions WHERE formation_id = $1 \
                          ORDER BY starts_on, ends_on, places",
                     )
@@ -482,7 +500,8 @@ impl Tx {
             outcome
         });
         if !matches!(result, Upsert::Unchanged(_)) {
-            self.log_change("formation", &result.id().to_string()).await?;
+            self.log_change("formation", &result.id().to_string())
+                .await?;
         }
         Ok(result)
     }
@@ -530,7 +549,10 @@ impl Store {
     }
 
     /// The perimeter of a campus as (kind, code, name).
-    pub async fn campus_territories(&self, campus_id: i64) -> Result<Vec<(String, String, String)>> {
+    pub async fn campus_territories(
+        &self,
+        campus_id: i64,
+    ) -> Result<Vec<(String, String, String)>> {
         Ok(on_pool!(self, |p| {
             sqlx::query_as(
                 "SELECT t.kind, t.code, COALESCE(d.name, c.name, e.name, t.code) FROM campus_territories t \
@@ -583,7 +605,9 @@ impl Store {
     /// Every member of every campus (for the search index).
     pub async fn all_members(&self) -> Result<Vec<MemberRow>> {
         let sql = format!("{MEMBER_SELECT} ORDER BY m.id");
-        Ok(on_pool!(self, |p| sqlx::query_as(&sql).fetch_all(p).await?))
+        Ok(on_pool!(self, |p| sqlx::query_as(&sql)
+            .fetch_all(p)
+            .await?))
     }
 
     /// Contacts of a member (personal data: staff only).
@@ -661,7 +685,11 @@ impl Store {
     pub async fn all_formations(&self, after_id: i64, limit: i64) -> Result<Vec<FormationRow>> {
         let sql = format!("{FORMATION_SELECT} WHERE f.id > $1 ORDER BY f.id LIMIT $2");
         Ok(on_pool!(self, |p| {
-            sqlx::query_as(&sql).bind(after_id).bind(limit).fetch_all(p).await?
+            sqlx::query_as(&sql)
+                .bind(after_id)
+                .bind(limit)
+                .fetch_all(p)
+                .await?
         }))
     }
 
@@ -693,10 +721,12 @@ impl Store {
     /// Data-quality notes of a formation (staff only).
     pub async fn formation_notes(&self, formation_id: i64) -> Result<Vec<NoteRow>> {
         Ok(on_pool!(self, |p| {
-            sqlx::query_as("SELECT field, message FROM formation_notes WHERE formation_id = $1 ORDER BY id")
-                .bind(formation_id)
-                .fetch_all(p)
-                .await?
+            sqlx::query_as(
+                "SELECT field, message FROM formation_notes WHERE formation_id = $1 ORDER BY id",
+            )
+            .bind(formation_id)
+            .fetch_all(p)
+            .await?
         }))
     }
 
@@ -748,7 +778,9 @@ impl Store {
     /// Highest sequence number of the change log (0 when empty).
     pub async fn last_change(&self) -> Result<i64> {
         let (n,): (Option<i64>,) = on_pool!(self, |p| {
-            sqlx::query_as("SELECT MAX(seq) FROM change_log").fetch_one(p).await?
+            sqlx::query_as("SELECT MAX(seq) FROM change_log")
+                .fetch_one(p)
+                .await?
         });
         Ok(n.unwrap_or(0))
     }
@@ -765,7 +797,9 @@ impl Store {
 impl Store {
     /// ROME labels of every formation, joined, keyed by formation id (for
     /// the search index).
-    pub async fn all_formation_rome_labels(&self) -> Result<std::collections::HashMap<i64, String>> {
+    pub async fn all_formation_rome_labels(
+        &self,
+    ) -> Result<std::collections::HashMap<i64, String>> {
         let rows: Vec<(i64, String)> = on_pool!(self, |p| {
             sqlx::query_as(
                 "SELECT fr.formation_id, o.label FROM formation_romes fr JOIN occupations o ON o.code_rome = fr.code_rome \

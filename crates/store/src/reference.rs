@@ -505,4 +505,3 @@ impl Store {
             .collect())
     }
 }
-

@@ -19,7 +19,13 @@ fn unique(name: &str) -> String {
         .unwrap_or(0);
     let clean: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
         .collect();
     // The creation time comes first after the prefix so that old schemas can
     // be recognised and dropped by later runs.
@@ -34,7 +40,10 @@ fn unique(name: &str) -> String {
 pub fn sqlite_url(name: &str) -> String {
     let dir = std::env::temp_dir().join("passerelle-tests");
     std::fs::create_dir_all(&dir).expect("temp dir");
-    format!("sqlite://{}", dir.join(format!("{}.db", unique(name))).display())
+    format!(
+        "sqlite://{}",
+        dir.join(format!("{}.db", unique(name))).display()
+    )
 }
 
 /// A URL to a new, empty schema of the PostgreSQL test database, or `None`
@@ -96,7 +105,11 @@ async fn drop_stale_schemas(conn: &mut sqlx::PgConnection) {
     .await
     .unwrap_or_default();
     for (name,) in names {
-        let secs: u64 = name[1..].split('_').next().and_then(|s| s.parse().ok()).unwrap_or(u64::MAX);
+        let secs: u64 = name[1..]
+            .split('_')
+            .next()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(u64::MAX);
         if secs.saturating_add(3600) < now {
             // The name matched the strict pattern above.
             let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"))

@@ -31,7 +31,10 @@ fn info(checksum: &str) -> DatasetInfo {
 }
 
 async fn load_guyane(s: &Store, checksum: &str) -> DatasetOutcome {
-    let regions = [Region { code: "03".into(), name: "Guyane".into() }];
+    let regions = [Region {
+        code: "03".into(),
+        name: "Guyane".into(),
+    }];
     let deps = [Departement {
         code: "973".into(),
         name: "Guyane".into(),
@@ -153,9 +156,15 @@ async fn unknown_scheme_is_refused() {
 #[tokio::test]
 async fn reference_dataset_is_replaced_once_per_checksum() {
     for s in stores("refdata").await {
-        assert_eq!(load_guyane(&s, "a").await, DatasetOutcome::Loaded { rows: 4 });
+        assert_eq!(
+            load_guyane(&s, "a").await,
+            DatasetOutcome::Loaded { rows: 4 }
+        );
         assert_eq!(load_guyane(&s, "a").await, DatasetOutcome::Unchanged);
-        assert_eq!(load_guyane(&s, "b").await, DatasetOutcome::Loaded { rows: 4 });
+        assert_eq!(
+            load_guyane(&s, "b").await,
+            DatasetOutcome::Loaded { rows: 4 }
+        );
         let c = s.commune("97311").await.unwrap().unwrap();
         assert_eq!(c.name, "Saint-Laurent-du-Maroni");
         assert_eq!(c.postcodes, "97320");
@@ -252,11 +261,17 @@ async fn formations_with_sessions_are_idempotent_and_filtered() {
         assert_eq!(s.sessions(u.id()).await.unwrap().len(), 1);
         assert_eq!(s.formation_notes(u.id()).await.unwrap().len(), 1);
         assert_eq!(
-            s.formations(campus_id, Visibility::Public, None).await.unwrap().len(),
+            s.formations(campus_id, Visibility::Public, None)
+                .await
+                .unwrap()
+                .len(),
             1
         );
         assert_eq!(
-            s.formations(campus_id, Visibility::All, None).await.unwrap().len(),
+            s.formations(campus_id, Visibility::All, None)
+                .await
+                .unwrap()
+                .len(),
             2
         );
         let row = s.formation(u.id()).await.unwrap().unwrap();

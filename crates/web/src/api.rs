@@ -263,12 +263,14 @@ pub struct OccupationList {
 #[utoipa::path(get, path = "/api/v1/occupations", tag = "passerelle",
     params(("q" = Option<String>, Query, description = "Texte recherché"), ("page" = Option<usize>, Query, description = "Page")),
     responses((status = 200, body = OccupationList)))]
-async fn list_occupations(State(app): State<App>, RawQuery(raw): RawQuery) -> ApiResult<OccupationList> {
+async fn list_occupations(
+    State(app): State<App>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<OccupationList> {
     let p = Params::parse(raw);
-    let page = api(
-        app.search_occupations(&p.one("q").unwrap_or_default(), p.page())
-            .await,
-    )?;
+    let page = api(app
+        .search_occupations(&p.one("q").unwrap_or_default(), p.page())
+        .await)?;
     Ok(Json(OccupationList {
         items: page
             .items
@@ -321,7 +323,10 @@ pub struct OccupationDetail {
 #[utoipa::path(get, path = "/api/v1/occupations/{code_rome}", tag = "passerelle",
     params(("code_rome" = String, Path, description = "Code ROME, ex. J1501")),
     responses((status = 200, body = OccupationDetail), (status = 404, body = ApiError)))]
-async fn get_occupation(State(app): State<App>, Path(code): Path<String>) -> ApiResult<OccupationDetail> {
+async fn get_occupation(
+    State(app): State<App>,
+    Path(code): Path<String>,
+) -> ApiResult<OccupationDetail> {
     let v = api(app.occupation_view(&code).await)?;
     let skill = |s: store::SkillRow| SkillItem {
         code_ogr: s.code_ogr,
@@ -403,15 +408,14 @@ async fn list_members(
     RawQuery(raw): RawQuery,
 ) -> ApiResult<MemberList> {
     let p = Params::parse(raw);
-    let page = api(
-        app.search_members(
+    let page = api(app
+        .search_members(
             actor,
             &p.one("q").unwrap_or_default(),
             p.one("campus").filter(|c| !c.is_empty()),
             p.page(),
         )
-        .await,
-    )?;
+        .await)?;
     Ok(Json(MemberList {
         items: page.items.iter().map(MemberItem::from).collect(),
         total: page.total,
@@ -450,7 +454,10 @@ pub struct CertificationDetail {
 #[utoipa::path(get, path = "/api/v1/certifications/{code}", tag = "passerelle",
     params(("code" = i64, Path, description = "Code Certif Info")),
     responses((status = 200, body = CertificationDetail), (status = 404, body = ApiError)))]
-async fn get_certification(State(app): State<App>, Path(code): Path<i64>) -> ApiResult<CertificationDetail> {
+async fn get_certification(
+    State(app): State<App>,
+    Path(code): Path<i64>,
+) -> ApiResult<CertificationDetail> {
     let v = api(app.certification_view(code).await)?;
     Ok(Json(CertificationDetail {
         id: v.certification.code,
@@ -587,12 +594,21 @@ fn parse_date(field: &str, v: &Option<String>, errors: &mut Vec<FieldError>) -> 
     let s = v.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
     let d = Date::parse(s);
     if d.is_none() {
-        errors.push(FieldError::new(field, format!("date invalide « {s} », attendu AAAA-MM-JJ")));
+        errors.push(FieldError::new(
+            field,
+            format!("date invalide « {s} », attendu AAAA-MM-JJ"),
+        ));
     }
     d
 }
 
-fn parse_vocab<T>(field: &str, v: Option<&str>, default: T, parse: fn(&str) -> Option<T>, errors: &mut Vec<FieldError>) -> T {
+fn parse_vocab<T>(
+    field: &str,
+    v: Option<&str>,
+    default: T,
+    parse: fn(&str) -> Option<T>,
+    errors: &mut Vec<FieldError>,
+) -> T {
     match v.map(str::trim).filter(|s| !s.is_empty()) {
         None => default,
         Some(s) => parse(s).unwrap_or_else(|| {
@@ -616,11 +632,28 @@ async fn create_member(
     body: Result<Json<MemberWrite>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, WebError> {
     api(app::policy::authorize(actor, app::Action::Write))?;
-    let Json(w) = body.map_err(|e| WebError::api(AppError::Invalid(vec![FieldError::new("corps", e.body_text())])))?;
+    let Json(w) = body.map_err(|e| {
+        WebError::api(AppError::Invalid(vec![FieldError::new(
+            "corps",
+            e.body_text(),
+        )]))
+    })?;
     let mut errors = Vec::new();
     let input = MemberInput {
-        kind: parse_vocab("kind", Some(&w.kind), domain::MemberKind::Employer, domain::MemberKind::parse, &mut errors),
-        status: parse_vocab("status", w.status.as_deref(), domain::PublicationStatus::Draft, domain::PublicationStatus::parse, &mut errors),
+        kind: parse_vocab(
+            "kind",
+            Some(&w.kind),
+            domain::MemberKind::Employer,
+            domain::MemberKind::parse,
+            &mut errors,
+        ),
+        status: parse_vocab(
+            "status",
+            w.status.as_deref(),
+            domain::PublicationStatus::Draft,
+            domain::PublicationStatus::parse,
+            &mut errors,
+        ),
         joined_on: parse_date("joined_on", &w.joined_on, &mut errors),
         left_on: parse_date("left_on", &w.left_on, &mut errors),
         name: w.name,
@@ -654,7 +687,12 @@ async fn create_formation(
     body: Result<Json<FormationWrite>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, WebError> {
     api(app::policy::authorize(actor, app::Action::Write))?;
-    let Json(w) = body.map_err(|e| WebError::api(AppError::Invalid(vec![FieldError::new("corps", e.body_text())])))?;
+    let Json(w) = body.map_err(|e| {
+        WebError::api(AppError::Invalid(vec![FieldError::new(
+            "corps",
+            e.body_text(),
+        )]))
+    })?;
     let mut errors = Vec::new();
     let level = match w.level {
         None => None,
@@ -670,7 +708,11 @@ async fn create_formation(
         .sessions
         .iter()
         .filter_map(|s| {
-            let start = parse_date("sessions.starts_on", &Some(s.starts_on.clone()), &mut errors)?;
+            let start = parse_date(
+                "sessions.starts_on",
+                &Some(s.starts_on.clone()),
+                &mut errors,
+            )?;
             Some(SessionInput {
                 starts_on: start,
                 ends_on: parse_date("sessions.ends_on", &s.ends_on, &mut errors),
@@ -679,9 +721,27 @@ async fn create_formation(
         })
         .collect();
     let input = FormationInput {
-        pathway: parse_vocab("pathway", Some(&w.pathway), domain::Pathway::Continuing, domain::Pathway::parse, &mut errors),
-        modality: parse_vocab("modality", w.modality.as_deref(), domain::Modality::OnSite, domain::Modality::parse, &mut errors),
-        status: parse_vocab("status", w.status.as_deref(), domain::PublicationStatus::Draft, domain::PublicationStatus::parse, &mut errors),
+        pathway: parse_vocab(
+            "pathway",
+            Some(&w.pathway),
+            domain::Pathway::Continuing,
+            domain::Pathway::parse,
+            &mut errors,
+        ),
+        modality: parse_vocab(
+            "modality",
+            w.modality.as_deref(),
+            domain::Modality::OnSite,
+            domain::Modality::parse,
+            &mut errors,
+        ),
+        status: parse_vocab(
+            "status",
+            w.status.as_deref(),
+            domain::PublicationStatus::Draft,
+            domain::PublicationStatus::parse,
+            &mut errors,
+        ),
         title: w.title,
         certification_code: w.certification_code,
         level,
@@ -697,6 +757,8 @@ async fn create_formation(
     if !errors.is_empty() {
         return Err(WebError::api(AppError::Invalid(errors)));
     }
-    let u = api(app.save_formation(actor, &slug, &w.key, &input, &sessions).await)?;
+    let u = api(app
+        .save_formation(actor, &slug, &w.key, &input, &sessions)
+        .await)?;
     Ok(saved(u, "/formations"))
 }

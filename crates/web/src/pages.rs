@@ -3,13 +3,15 @@
 
 use askama::Template;
 use axum::extract::{FromRequestParts, Path, RawQuery, State};
-use axum::http::request::Parts;
 use axum::http::header;
+use axum::http::request::Parts;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
-use app::views::{CampusView, CatalogueQuery, CertificationView, FormationView, MemberView, OccupationView, Page};
+use app::views::{
+    CampusView, CatalogueQuery, CertificationView, FormationView, MemberView, OccupationView, Page,
+};
 use app::{Actor, App, AppError};
 use store::{CampusRow, DatasetRow, FormationRow, MemberRow, OccupationRow};
 
@@ -57,8 +59,10 @@ fn render(t: &impl Template, private: bool) -> Result<Response, WebError> {
         .map_err(|e| WebError::page(AppError::Internal(e.to_string())))?;
     let mut res = Html(html).into_response();
     if private {
-        res.headers_mut()
-            .insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+        res.headers_mut().insert(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static("no-store"),
+        );
     }
     Ok(res)
 }
@@ -76,15 +80,25 @@ impl Params {
     }
 
     pub fn one(&self, key: &str) -> Option<String> {
-        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
     }
 
     pub fn all(&self, key: &str) -> Vec<String> {
-        self.0.iter().filter(|(k, _)| k == key).map(|(_, v)| v.clone()).collect()
+        self.0
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .collect()
     }
 
     pub fn page(&self) -> usize {
-        self.one("page").and_then(|p| p.parse().ok()).unwrap_or(1).clamp(1, 500)
+        self.one("page")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(1)
+            .clamp(1, 500)
     }
 }
 
@@ -108,7 +122,12 @@ struct HomePage {
 }
 
 async fn home(State(app): State<App>) -> Result<Response, WebError> {
-    render(&HomePage { campuses: app.campuses().await? }, false)
+    render(
+        &HomePage {
+            campuses: app.campuses().await?,
+        },
+        false,
+    )
 }
 
 #[derive(Template)]
@@ -118,7 +137,12 @@ struct CampusPage {
 }
 
 async fn campus(State(app): State<App>, Path(slug): Path<String>) -> Result<Response, WebError> {
-    render(&CampusPage { v: app.campus_view(&slug).await? }, false)
+    render(
+        &CampusPage {
+            v: app.campus_view(&slug).await?,
+        },
+        false,
+    )
 }
 
 #[derive(Template)]
@@ -137,7 +161,14 @@ async fn campus_members(
 ) -> Result<Response, WebError> {
     let (campus, members) = app.campus_members(actor, &slug).await?;
     let map = app.campus_map(&campus, &members).await.ok();
-    render(&MembersPage { campus, members, map }, actor == Actor::Admin)
+    render(
+        &MembersPage {
+            campus,
+            members,
+            map,
+        },
+        actor == Actor::Admin,
+    )
 }
 
 #[derive(Template)]
@@ -157,7 +188,14 @@ async fn directory(
     let p = Params::parse(raw);
     let q = p.one("q").unwrap_or_default();
     let page = app.search_members(actor, &q, None, p.page()).await?;
-    render(&DirectoryPage { q, page, campuses: app.campuses().await? }, false)
+    render(
+        &DirectoryPage {
+            q,
+            page,
+            campuses: app.campuses().await?,
+        },
+        false,
+    )
 }
 
 #[derive(Template)]
@@ -258,7 +296,10 @@ struct OccupationsPage {
     page: Page<OccupationRow>,
 }
 
-async fn occupations(State(app): State<App>, RawQuery(raw): RawQuery) -> Result<Response, WebError> {
+async fn occupations(
+    State(app): State<App>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, WebError> {
     let p = Params::parse(raw);
     let q = p.one("q").unwrap_or_default();
     let page = app.search_occupations(&q, p.page()).await?;
@@ -272,8 +313,16 @@ struct OccupationPage {
     v: OccupationView,
 }
 
-async fn occupation(State(app): State<App>, Path(code): Path<String>) -> Result<Response, WebError> {
-    render(&OccupationPage { v: app.occupation_view(&code).await? }, false)
+async fn occupation(
+    State(app): State<App>,
+    Path(code): Path<String>,
+) -> Result<Response, WebError> {
+    render(
+        &OccupationPage {
+            v: app.occupation_view(&code).await?,
+        },
+        false,
+    )
 }
 
 #[derive(Template)]
@@ -282,8 +331,16 @@ struct CertificationPage {
     v: CertificationView,
 }
 
-async fn certification(State(app): State<App>, Path(code): Path<i64>) -> Result<Response, WebError> {
-    render(&CertificationPage { v: app.certification_view(code).await? }, false)
+async fn certification(
+    State(app): State<App>,
+    Path(code): Path<i64>,
+) -> Result<Response, WebError> {
+    render(
+        &CertificationPage {
+            v: app.certification_view(code).await?,
+        },
+        false,
+    )
 }
 
 #[derive(Template)]
@@ -293,5 +350,10 @@ struct DatasetsPage {
 }
 
 async fn datasets(State(app): State<App>) -> Result<Response, WebError> {
-    render(&DatasetsPage { datasets: app.datasets().await? }, false)
+    render(
+        &DatasetsPage {
+            datasets: app.datasets().await?,
+        },
+        false,
+    )
 }

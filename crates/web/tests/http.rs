@@ -45,7 +45,13 @@ impl Res {
     }
 }
 
-async fn call(router: &Router, method: &str, uri: &str, token: Option<&str>, body: Option<Value>) -> Res {
+async fn call(
+    router: &Router,
+    method: &str,
+    uri: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> Res {
     let mut req = Request::builder().method(method).uri(uri);
     if let Some(t) = token {
         req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
@@ -77,7 +83,13 @@ fn titles(v: &Value) -> Vec<String> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|i| i["title"].as_str().or(i["name"].as_str()).unwrap().to_owned())
+        .map(|i| {
+            i["title"]
+                .as_str()
+                .or(i["name"].as_str())
+                .unwrap()
+                .to_owned()
+        })
         .collect()
 }
 
@@ -92,7 +104,10 @@ async fn run_all(url: String) {
         ("/membres", "organisations"),
         ("/formations", "Catalogue des formations"),
         ("/metiers?q=aide", "Aide-soignant"),
-        ("/metiers/K1207", "Educateur spécialisé / Educatrice spécialisée"),
+        (
+            "/metiers/K1207",
+            "Educateur spécialisé / Educatrice spécialisée",
+        ),
         ("/certifications/111669", "aide-soignant"),
         ("/donnees", "v460"),
     ] {
@@ -100,13 +115,18 @@ async fn run_all(url: String) {
         assert_eq!(res.status, StatusCode::OK, "{uri}");
         assert!(res.body.contains(needle), "{uri} lacks {needle}");
         assert!(res.body.contains("<html lang=\"fr\">"), "{uri}");
-        let csp = res.headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+        let csp = res.headers[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap();
         assert!(csp.contains("object-src 'none'") && csp.contains("frame-ancestors 'none'"));
         assert_eq!(res.headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
     }
     assert_eq!(get(&r, "/healthz").await.status, StatusCode::OK);
     assert_eq!(get(&r, "/nulle-part").await.status, StatusCode::NOT_FOUND);
-    assert_eq!(get(&r, "/metiers/Z9999").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        get(&r, "/metiers/Z9999").await.status,
+        StatusCode::NOT_FOUND
+    );
 
     // French search: accents both ways, stemming, one typo.
     for q in ["educateur", "%C3%A9ducatrice", "EDUCATRICE"] {
@@ -114,10 +134,17 @@ async fn run_all(url: String) {
         assert_eq!(v["items"][0]["id"], "K1207", "{q}: {v}");
         assert_eq!(v["items"][0]["url"], "/metiers/K1207");
     }
-    let v = get(&r, "/api/v1/formations?q=soins%20infirmiers").await.json();
+    let v = get(&r, "/api/v1/formations?q=soins%20infirmiers")
+        .await
+        .json();
     assert!(titles(&v).iter().any(|t| t.contains("infirmier")), "{v}");
     let v = get(&r, "/api/v1/formations?q=auxilliaire").await.json();
-    assert!(titles(&v).iter().any(|t| t.contains("auxiliaire de puériculture")), "{v}");
+    assert!(
+        titles(&v)
+            .iter()
+            .any(|t| t.contains("auxiliaire de puériculture")),
+        "{v}"
+    );
     let v = get(&r, "/api/v1/members?q=lycee%20juminer").await.json();
     assert!(titles(&v)[0].contains("Bertène Juminer"), "{v}");
 
@@ -129,17 +156,43 @@ async fn run_all(url: String) {
     let p2 = get(&r, "/api/v1/formations?page=2").await.json();
     assert_ne!(titles(&all), titles(&p2));
     assert_eq!(titles(&all).len(), 20);
-    let appr = get(&r, "/api/v1/formations?voie=apprentissage").await.json();
+    let appr = get(&r, "/api/v1/formations?voie=apprentissage")
+        .await
+        .json();
     let n_appr = appr["total"].as_u64().unwrap();
     assert!(n_appr > 0 && n_appr < total);
-    assert!(appr["items"].as_array().unwrap().iter().all(|i| i["pathway"] == "apprentissage"));
-    let facet = all["facets"].as_array().unwrap().iter().find(|f| f[0] == "voie").unwrap();
-    let counted = facet[1].as_array().unwrap().iter().find(|v| v[0] == "apprentissage").unwrap()[1].as_u64();
+    assert!(appr["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|i| i["pathway"] == "apprentissage"));
+    let facet = all["facets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f[0] == "voie")
+        .unwrap();
+    let counted = facet[1]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v[0] == "apprentissage")
+        .unwrap()[1]
+        .as_u64();
     assert_eq!(counted, Some(n_appr));
-    let both = get(&r, "/api/v1/formations?voie=apprentissage&niveau=3").await.json();
-    assert!(both["items"].as_array().unwrap().iter().all(|i| i["level"] == 3 && i["pathway"] == "apprentissage"));
+    let both = get(&r, "/api/v1/formations?voie=apprentissage&niveau=3")
+        .await
+        .json();
+    assert!(both["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|i| i["level"] == 3 && i["pathway"] == "apprentissage"));
     let page = get(&r, "/formations?voie=apprentissage&q=cap").await;
-    assert!(page.body.contains("checked"), "the chosen facet stays ticked");
+    assert!(
+        page.body.contains("checked"),
+        "the chosen facet stays ticked"
+    );
 
     // Drafts and contacts stay private.
     let demo = app.store.campus_by_slug("demo").await.unwrap().unwrap();
@@ -154,46 +207,110 @@ async fn run_all(url: String) {
     assert_eq!(drafts.len(), 3);
     let draft = format!("/formations/{}", drafts[0].id);
     assert_eq!(get(&r, &draft).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(call(&r, "GET", &draft, Some(TOKEN), None).await.status, StatusCode::OK);
+    assert_eq!(
+        call(&r, "GET", &draft, Some(TOKEN), None).await.status,
+        StatusCode::OK
+    );
     let member = format!("/membres/{}", demo.support_member_id.unwrap());
     let public = get(&r, &member).await;
     assert_eq!(public.status, StatusCode::OK);
-    assert!(!public.body.contains("example.org"), "contacts are personal data");
+    assert!(
+        !public.body.contains("example.org"),
+        "contacts are personal data"
+    );
     let staff = call(&r, "GET", &member, Some(TOKEN), None).await;
     assert!(staff.body.contains("example.org"));
     assert_eq!(staff.headers[header::CACHE_CONTROL], "no-store");
     let listed = get(&r, "/campus/demo/membres").await;
     assert!(!listed.body.contains("Larivot"), "draft member hidden");
-    assert!(!get(&r, "/api/v1/members?q=larivot").await.body.contains("Larivot"));
+    assert!(!get(&r, "/api/v1/members?q=larivot")
+        .await
+        .body
+        .contains("Larivot"));
 
     // Writes need the admin token and valid identifiers.
     let member_body = json!({
         "name": "Crèche Les Colibris (fictive)", "kind": "etablissement-medico-social",
         "siret": "12002701600051", "code_insee": "97304", "status": "publie"
     });
-    let res = call(&r, "POST", "/api/v1/campuses/demo/members", None, Some(member_body.clone())).await;
+    let res = call(
+        &r,
+        "POST",
+        "/api/v1/campuses/demo/members",
+        None,
+        Some(member_body.clone()),
+    )
+    .await;
     assert_eq!(res.status, StatusCode::UNAUTHORIZED);
     assert_eq!(res.json()["error"], "unauthorized");
-    let res = call(&r, "POST", "/api/v1/campuses/demo/members", Some("wrong-token-000000000"), Some(member_body.clone())).await;
+    let res = call(
+        &r,
+        "POST",
+        "/api/v1/campuses/demo/members",
+        Some("wrong-token-000000000"),
+        Some(member_body.clone()),
+    )
+    .await;
     assert_eq!(res.status, StatusCode::UNAUTHORIZED);
-    let res = call(&r, "POST", "/api/v1/campuses/demo/members", Some(TOKEN), Some(member_body.clone())).await;
+    let res = call(
+        &r,
+        "POST",
+        "/api/v1/campuses/demo/members",
+        Some(TOKEN),
+        Some(member_body.clone()),
+    )
+    .await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
     let err = res.json();
     assert_eq!(err["error"], "invalid");
     assert_eq!(err["fields"][0]["field"], "siret");
-    assert!(err["fields"][0]["message"].as_str().unwrap().contains("Luhn"), "{err}");
+    assert!(
+        err["fields"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Luhn"),
+        "{err}"
+    );
     let mut ok_body = member_body.clone();
     ok_body["siret"] = json!("12002701600050");
-    let res = call(&r, "POST", "/api/v1/campuses/demo/members", Some(TOKEN), Some(ok_body.clone())).await;
+    let res = call(
+        &r,
+        "POST",
+        "/api/v1/campuses/demo/members",
+        Some(TOKEN),
+        Some(ok_body.clone()),
+    )
+    .await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
     let new_id = res.json()["id"].as_i64().unwrap();
-    let res = call(&r, "POST", "/api/v1/campuses/demo/members", Some(TOKEN), Some(ok_body)).await;
+    let res = call(
+        &r,
+        "POST",
+        "/api/v1/campuses/demo/members",
+        Some(TOKEN),
+        Some(ok_body),
+    )
+    .await;
     assert_eq!(res.json()["outcome"], "unchanged");
     let v = get(&r, "/api/v1/members?q=colibris").await.json();
     assert_eq!(v["items"][0]["id"], new_id, "the index follows writes");
-    let bad = call(&r, "POST", "/api/v1/campuses/demo/members", Some(TOKEN), Some(json!({"name": 3}))).await;
+    let bad = call(
+        &r,
+        "POST",
+        "/api/v1/campuses/demo/members",
+        Some(TOKEN),
+        Some(json!({"name": 3})),
+    )
+    .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let res = call(&r, "POST", "/api/v1/campuses/nope/members", Some(TOKEN), Some(member_body)).await;
+    let res = call(
+        &r,
+        "POST",
+        "/api/v1/campuses/nope/members",
+        Some(TOKEN),
+        Some(member_body),
+    )
+    .await;
     assert_eq!(res.status, StatusCode::NOT_FOUND);
 
     let formation = json!({
@@ -202,16 +319,39 @@ async fn run_all(url: String) {
         "provider_id": new_id, "site_code_insee": "97304", "capacity": 12, "status": "publie",
         "sessions": [{"starts_on": "2027-01-11", "ends_on": "2027-06-30", "places": 12}]
     });
-    let res = call(&r, "POST", "/api/v1/campuses/demo/formations", Some(TOKEN), Some(formation)).await;
+    let res = call(
+        &r,
+        "POST",
+        "/api/v1/campuses/demo/formations",
+        Some(TOKEN),
+        Some(formation),
+    )
+    .await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
     let fid = res.json()["id"].as_i64().unwrap();
     let detail = get(&r, &format!("/api/v1/formations/{fid}")).await.json();
     assert_eq!(detail["sessions"][0]["starts_on"], "2027-01-11");
-    assert!(detail["occupations"].as_array().unwrap().iter().any(|o| o["id"] == "K1302"), "{detail}");
-    let v = get(&r, "/api/v1/formations?q=assistant%20vie%20familles%20api").await.json();
+    assert!(
+        detail["occupations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["id"] == "K1302"),
+        "{detail}"
+    );
+    let v = get(&r, "/api/v1/formations?q=assistant%20vie%20familles%20api")
+        .await
+        .json();
     assert_eq!(v["items"][0]["id"], fid);
     let wrong = json!({"key": "api-2", "title": "X", "pathway": "nulle", "provider_id": 999999, "site_code_insee": "99999"});
-    let res = call(&r, "POST", "/api/v1/campuses/demo/formations", Some(TOKEN), Some(wrong)).await;
+    let res = call(
+        &r,
+        "POST",
+        "/api/v1/campuses/demo/formations",
+        Some(TOKEN),
+        Some(wrong),
+    )
+    .await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
 
     // ROME fiche through the API.
@@ -220,17 +360,38 @@ async fn run_all(url: String) {
     assert!(v["appellations"].as_array().unwrap().len() > 3);
     assert!(!v["competences"].as_array().unwrap().is_empty());
     assert!(!v["mobilites"].as_array().unwrap().is_empty());
-    assert_eq!(get(&r, "/api/v1/occupations/J9999").await.json()["error"], "not_found");
+    assert_eq!(
+        get(&r, "/api/v1/occupations/J9999").await.json()["error"],
+        "not_found"
+    );
     assert_eq!(get(&r, "/api/v1/nope").await.json()["error"], "not_found");
 
     // A LHÉO import with data-quality problems: stored, and the notice is
     // shown to staff only.
-    let xml = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../ingest/tests/fixtures/lheo/qualite.xml")).unwrap();
-    let report = app.import_lheo("qualite.xml", &xml, "demo", false).await.expect("import");
+    let xml = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../ingest/tests/fixtures/lheo/qualite.xml"
+    ))
+    .unwrap();
+    let report = app
+        .import_lheo("qualite.xml", &xml, "demo", false)
+        .await
+        .expect("import");
     assert!(report.created > 0 && !report.quality.is_empty());
-    let again = app.import_lheo("qualite.xml", &xml, "demo", false).await.expect("re-import");
+    let again = app
+        .import_lheo("qualite.xml", &xml, "demo", false)
+        .await
+        .expect("re-import");
     assert!(again.changed_nothing(), "{again:?}");
-    let v = call(&r, "GET", "/api/v1/formations?q=&campus=demo&page=1", Some(TOKEN), None).await.json();
+    let v = call(
+        &r,
+        "GET",
+        "/api/v1/formations?q=&campus=demo&page=1",
+        Some(TOKEN),
+        None,
+    )
+    .await
+    .json();
     assert!(v["total"].as_u64().unwrap() > total);
     let imported = app
         .store
@@ -241,7 +402,10 @@ async fn run_all(url: String) {
         .find(|f| !f.external_key.starts_with("demo-") && f.external_key != "api-1")
         .expect("imported formation");
     let uri = format!("/formations/{}", imported.id);
-    assert!(call(&r, "GET", &uri, Some(TOKEN), None).await.body.contains("Qualité des données"));
+    assert!(call(&r, "GET", &uri, Some(TOKEN), None)
+        .await
+        .body
+        .contains("Qualité des données"));
     assert!(!get(&r, &uri).await.body.contains("Qualité des données"));
 }
 
@@ -252,7 +416,12 @@ async fn openapi_document_is_complete() {
     use utoipa::OpenApi;
     let doc = serde_json::to_value(web::ApiDoc::openapi()).unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
-    let paths: Vec<&str> = doc["paths"].as_object().unwrap().keys().map(String::as_str).collect();
+    let paths: Vec<&str> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     for p in [
         "/api/v1/formations",
         "/api/v1/formations/{id}",
@@ -284,7 +453,10 @@ async fn openapi_document_is_complete() {
     assert!(!all.is_empty());
     for r in all {
         let name = r.strip_prefix("#/components/schemas/").expect("local ref");
-        assert!(doc["components"]["schemas"].get(name).is_some(), "dangling {r}");
+        assert!(
+            doc["components"]["schemas"].get(name).is_some(),
+            "dangling {r}"
+        );
     }
 }
 
