@@ -13,6 +13,11 @@ pub struct Config {
     /// Where this server keeps its search index; `None` keeps it in memory
     /// (tests).
     pub index_dir: Option<PathBuf>,
+    /// Whether this process keeps its search index current. Servers do; a
+    /// one-shot command (import, export) does not touch the index, because
+    /// the running servers follow the change log themselves and hold its
+    /// writer lock.
+    pub follow_index: bool,
     /// The reference data shipped with the project (`data/`).
     pub data_dir: PathBuf,
     /// Token that enables API writes until accounts exist; `None` disables
@@ -34,17 +39,21 @@ impl Config {
         PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data"))
     }
 
-    /// Index directory for a database URL: beside an SQLite file, or under
-    /// `./passerelle-data/index` for PostgreSQL (each server has its own).
+    /// Index directory for a database URL: `NAME-index` beside an SQLite
+    /// file `NAME.db`, or `./passerelle-data/index` for PostgreSQL (each
+    /// server has its own).
     pub fn default_index_dir(database_url: &str) -> PathBuf {
         if let Some(path) = database_url
             .strip_prefix("sqlite://")
             .or_else(|| database_url.strip_prefix("sqlite:"))
         {
+            // Named after the database file, so that two databases in one
+            // directory never share an index.
             let p = PathBuf::from(path.split('?').next().unwrap_or(path));
-            if let Some(parent) = p.parent() {
-                return parent.join("index");
-            }
+            let stem = p
+                .file_stem()
+                .map_or_else(|| "passerelle".into(), |s| s.to_string_lossy().into_owned());
+            return p.with_file_name(format!("{stem}-index"));
         }
         PathBuf::from("passerelle-data/index")
     }

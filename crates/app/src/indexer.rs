@@ -31,7 +31,12 @@ impl App {
     /// Applies the changes logged since the index's last commit, or rebuilds
     /// when the index is new or a reference data set changed.
     pub async fn catch_up_index(&self) -> Result<(), AppError> {
-        if self.index.needs_rebuild() {
+        if !self.config.follow_index {
+            return Ok(());
+        }
+        // An index ahead of the change log belongs to another database (or
+        // to this one before a restore): rebuild rather than trust it.
+        if self.index.needs_rebuild() || self.index.last_seq() > self.store.last_change().await? {
             self.rebuild_index().await?;
             return Ok(());
         }

@@ -153,10 +153,13 @@ fn main() -> ExitCode {
     }
 }
 
-fn config(database_url: Option<String>) -> Config {
+/// Configuration from the environment; `follow_index` for the commands that
+/// own the on-disk search index (serve, demo, reindex).
+fn config(database_url: Option<String>, follow_index: bool) -> Config {
     let database_url = database_url.unwrap_or_else(|| app::config::DEFAULT_DATABASE_URL.to_owned());
     Config {
-        index_dir: Some(Config::default_index_dir(&database_url)),
+        index_dir: follow_index.then(|| Config::default_index_dir(&database_url)),
+        follow_index,
         database_url,
         data_dir: Config::default_data_dir(),
         admin_token: std::env::var("PASSERELLE_ADMIN_TOKEN")
@@ -168,14 +171,14 @@ fn config(database_url: Option<String>) -> Config {
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve(a) => {
-            let app = open(config(cli.database_url)).await?;
+            let app = open(config(cli.database_url, true)).await?;
             serve(app, a.listen).await?;
         }
         Command::Demo(a) => {
             let url = cli.database_url.unwrap_or_else(|| {
                 format!("sqlite://{}", a.data_dir.join("passerelle.db").display())
             });
-            let app = open(config(Some(url))).await?;
+            let app = open(config(Some(url), true)).await?;
             let dir = app.config.data_dir.clone();
             import_referentiels(&app, &dir).await?;
             if app.seed_demo().await.map_err(import_error)? {
@@ -188,17 +191,18 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Migrate => {
-            let store = store::Store::connect(&config(cli.database_url).database_url).await?;
+            let store =
+                store::Store::connect(&config(cli.database_url, false).database_url).await?;
             store.migrate().await?;
             println!("Migrations appliquées.");
         }
         Command::Reindex => {
-            let app = open(config(cli.database_url)).await?;
+            let app = open(config(cli.database_url, true)).await?;
             let n = app.rebuild_index().await?;
             println!("Index de recherche reconstruit : {n} documents.");
         }
-        Command::Import(c) => return import(config(cli.database_url), c).await,
-        Command::Export(c) => export(config(cli.database_url), c).await?,
+        Command::Import(c) => return import(config(cli.database_url, false), c).await,
+        Command::Export(c) => export(config(cli.database_url, false), c).await?,
     }
     Ok(ExitCode::SUCCESS)
 }

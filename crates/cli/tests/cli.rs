@@ -308,3 +308,85 @@ fn unknown_database_scheme_is_refused() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown database URL scheme"));
 }
+
+/// Minimal HTTP GET over a raw socket (the tests need no HTTP client).
+fn http_get(port: u16, path: &str) -> Option<String> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).ok()?;
+    Some(out)
+}
+
+/// Kills the server when the test ends, even on panic.
+struct Killer(std::process::Child);
+
+impl Drop for Killer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A running server picks up what another process wrote, through the change
+/// log: how several servers sharing one database stay consistent.
+#[test]
+fn running_server_follows_imports_from_another_process() {
+    let url = store::testing::sqlite_url("follow");
+    let work = std::env::temp_dir().join(format!("passerelle-follow-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work).unwrap();
+    let cli = Cli {
+        url: url.clone(),
+        work: work.clone(),
+    };
+    cli.ok(&["demo", "--no-serve"]);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let _server = Killer(
+        Command::new(env!("CARGO_BIN_EXE_passerelle"))
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .env("DATABASE_URL", &url)
+            .env("PASSERELLE_DATA", root().join("data"))
+            .current_dir(&work)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let search = "/api/v1/formations?q=photographe";
+    let mut before = None;
+    for _ in 0..120 {
+        before = http_get(port, search);
+        if before.is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    let before = before.expect("server answers");
+    assert!(before.contains("\"total\":0"), "{before}");
+    let f = fixture("lheo/examples/exemple-photographe.xml");
+    cli.ok(&[
+        "import",
+        "lheo",
+        &f.display().to_string(),
+        "--campus",
+        "demo",
+    ]);
+    let found = (0..40).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(250));
+        http_get(port, search).is_some_and(|r| !r.contains("\"total\":0"))
+    });
+    assert!(found, "the server's index followed the import");
+    let _ = std::fs::remove_dir_all(&work);
+}

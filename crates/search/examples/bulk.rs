@@ -188,6 +188,57 @@ fn query(text: &str, filters: &[(Facet, &str)]) -> Query {
     q
 }
 
+fn with_facets(mut q: Query, facets: &[Facet]) -> Query {
+    q.facets = facets.to_vec();
+    q
+}
+
+/// Breakdowns of the costs, run only when named with `--only diag`.
+fn diagnostics() -> Vec<(&'static str, Vec<Query>)> {
+    vec![
+        (
+            "diag: match-all, no facet",
+            vec![with_facets(query("", &[]), &[])],
+        ),
+        (
+            "diag: match-all, level",
+            vec![with_facets(query("", &[]), &[Facet::Level])],
+        ),
+        (
+            "diag: match-all, modality (multi)",
+            vec![with_facets(query("", &[]), &[Facet::Modality])],
+        ),
+        (
+            "diag: match-all, provider",
+            vec![with_facets(query("", &[]), &[Facet::Provider])],
+        ),
+        (
+            "diag: match-all, count only",
+            vec![{
+                let mut q = with_facets(query("", &[]), &[]);
+                q.limit = 0;
+                q
+            }],
+        ),
+        (
+            "diag: maintenance, no facet",
+            vec![with_facets(query("maintenance", &[]), &[])],
+        ),
+        (
+            "diag: maintenance, count only",
+            vec![{
+                let mut q = with_facets(query("maintenance", &[]), &[]);
+                q.limit = 0;
+                q
+            }],
+        ),
+        (
+            "diag: bts (no fuzzy), no facet",
+            vec![with_facets(query("bts", &[]), &[])],
+        ),
+    ]
+}
+
 fn workload() -> Vec<(&'static str, Vec<Query>)> {
     vec![
         ("match-all + 5 facets", vec![query("", &[])]),
@@ -290,6 +341,7 @@ fn bench(dir: &Path, only: Option<&str>) {
     );
     let mut workload = workload();
     if let Some(only) = only {
+        workload.extend(diagnostics());
         workload.retain(|(name, _)| name.contains(only));
     }
     // Warm the page cache and lazily opened structures once.

@@ -20,6 +20,7 @@ async fn demo_app(url: String) -> (app::App, Router) {
     let app = app::App::open(app::Config {
         database_url: url,
         index_dir: None,
+        follow_index: true,
         data_dir: data_dir(),
         admin_token: Some(TOKEN.into()),
     })
