@@ -618,6 +618,21 @@ fn parse_vocab<T>(
     }
 }
 
+/// Checks that the actor may write before looking at the body, then reads
+/// the JSON body; a malformed body is an `invalid` error naming the problem.
+fn write_body<T>(
+    actor: app::Actor,
+    body: Result<Json<T>, axum::extract::rejection::JsonRejection>,
+) -> Result<T, WebError> {
+    api(app::policy::authorize(actor, app::Action::Write))?;
+    body.map(|Json(w)| w).map_err(|e| {
+        WebError::api(AppError::Invalid(vec![FieldError::new(
+            "corps",
+            e.body_text(),
+        )]))
+    })
+}
+
 /// Creates or updates a member of a campus (admin token required).
 #[utoipa::path(post, path = "/api/v1/campuses/{slug}/members", tag = "passerelle",
     params(("slug" = String, Path, description = "Identifiant du campus")),
@@ -631,13 +646,7 @@ async fn create_member(
     Path(slug): Path<String>,
     body: Result<Json<MemberWrite>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, WebError> {
-    api(app::policy::authorize(actor, app::Action::Write))?;
-    let Json(w) = body.map_err(|e| {
-        WebError::api(AppError::Invalid(vec![FieldError::new(
-            "corps",
-            e.body_text(),
-        )]))
-    })?;
+    let w = write_body(actor, body)?;
     let mut errors = Vec::new();
     let input = MemberInput {
         kind: parse_vocab(
@@ -686,13 +695,7 @@ async fn create_formation(
     Path(slug): Path<String>,
     body: Result<Json<FormationWrite>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, WebError> {
-    api(app::policy::authorize(actor, app::Action::Write))?;
-    let Json(w) = body.map_err(|e| {
-        WebError::api(AppError::Invalid(vec![FieldError::new(
-            "corps",
-            e.body_text(),
-        )]))
-    })?;
+    let w = write_body(actor, body)?;
     let mut errors = Vec::new();
     let level = match w.level {
         None => None,
