@@ -61,6 +61,18 @@ pub struct CatalogueQuery {
     pub campus: Option<String>,
 }
 
+/// Parameters of a member search.
+#[derive(Debug, Clone, Default)]
+pub struct MemberQuery {
+    pub q: String,
+    pub page: usize,
+    /// Member kinds (stored codes).
+    pub kind: Vec<String>,
+    pub departement: Vec<String>,
+    /// Restrict to one campus (slug).
+    pub campus: Option<String>,
+}
+
 /// Query parameter name and French label of each facet.
 pub fn facet_names(f: Facet) -> (&'static str, &'static str) {
     match f {
@@ -397,8 +409,25 @@ impl App {
         let res = self.index.search(&q)?;
         let ids: Vec<i64> = res.hits.iter().filter_map(|h| h.id.parse().ok()).collect();
         let items = self.store.formations_by_ids(&ids).await?;
+        let facets = self.facet_views(&res, &selected).await?;
+        Ok(Page {
+            items,
+            total: res.total,
+            page,
+            pages: pages(res.total),
+            facets,
+            relaxed: res.relaxed,
+        })
+    }
+
+    /// Facet counts ready to show, with the chosen values ticked.
+    async fn facet_views(
+        &self,
+        res: &search::Results,
+        selected: &[(Facet, &Vec<String>)],
+    ) -> Result<Vec<FacetView>, AppError> {
         let departements = self.departement_names().await?;
-        let facets = res
+        Ok(res
             .facets
             .iter()
             .map(|(f, counts)| {
@@ -426,15 +455,7 @@ impl App {
                     values,
                 }
             })
-            .collect();
-        Ok(Page {
-            items,
-            total: res.total,
-            page,
-            pages: pages(res.total),
-            facets,
-            relaxed: res.relaxed,
-        })
+            .collect())
     }
 
     /// Searches the ROME fiches (with their appellations).
@@ -459,21 +480,30 @@ impl App {
         })
     }
 
-    /// Searches member organisations, published ones for visitors.
+    /// Searches member organisations, published ones for visitors, with
+    /// facets by kind and département.
     pub async fn search_members(
         &self,
         actor: Actor,
-        text: &str,
-        campus: Option<String>,
-        page: usize,
+        mq: &MemberQuery,
     ) -> Result<Page<MemberRow>, AppError> {
         authorize(actor, Action::ReadPublic)?;
-        let page = page.max(1);
-        let mut q = Query::new(DocKind::Member, text);
-        q.include_private = sees_private(actor) && campus.is_some();
-        q.campus = campus;
+        let page = mq.page.max(1);
+        let mut q = Query::new(DocKind::Member, mq.q.clone());
+        q.include_private = sees_private(actor) && mq.campus.is_some();
+        q.campus = mq.campus.clone();
         q.offset = (page - 1) * PER_PAGE;
         q.limit = PER_PAGE;
+        q.facets = vec![Facet::Kind, Facet::Departement];
+        let selected: Vec<(Facet, &Vec<String>)> = vec![
+            (Facet::Kind, &mq.kind),
+            (Facet::Departement, &mq.departement),
+        ];
+        for (f, values) in &selected {
+            for v in values.iter().filter(|v| !v.is_empty()) {
+                q.filters.push((*f, v.clone()));
+            }
+        }
         let res = self.index.search(&q)?;
         let ids: Vec<i64> = res.hits.iter().filter_map(|h| h.id.parse().ok()).collect();
         Ok(Page {
@@ -481,7 +511,7 @@ impl App {
             total: res.total,
             page,
             pages: pages(res.total),
-            facets: Vec::new(),
+            facets: self.facet_views(&res, &selected).await?,
             relaxed: res.relaxed,
         })
     }

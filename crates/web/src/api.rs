@@ -15,7 +15,7 @@ use domain::network::{FieldError, FormationInput, MemberInput, SessionInput};
 use store::{FormationRow, MemberRow, Upsert};
 
 use crate::error::WebError;
-use crate::pages::{catalogue_query, Params, RequestActor};
+use crate::pages::{catalogue_query, member_query, Params, RequestActor};
 
 /// The OpenAPI document of API v1.
 #[derive(OpenApi)]
@@ -400,6 +400,8 @@ pub struct MemberList {
 /// Searches member organisations (published ones for visitors).
 #[utoipa::path(get, path = "/api/v1/members", tag = "passerelle",
     params(("q" = Option<String>, Query, description = "Texte recherché"), ("page" = Option<usize>, Query, description = "Page"),
+        ("type" = Option<String>, Query, description = "Type de membre : lycee, cfa, employeur… (répétable)"),
+        ("departement" = Option<String>, Query, description = "Code du département (répétable)"),
         ("campus" = Option<String>, Query, description = "Identifiant (slug) du campus")),
     responses((status = 200, body = MemberList)))]
 async fn list_members(
@@ -407,14 +409,8 @@ async fn list_members(
     RequestActor(actor): RequestActor,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<MemberList> {
-    let p = Params::parse(raw);
     let page = api(app
-        .search_members(
-            actor,
-            &p.one("q").unwrap_or_default(),
-            p.one("campus").filter(|c| !c.is_empty()),
-            p.page(),
-        )
+        .search_members(actor, &member_query(&Params::parse(raw)))
         .await)?;
     Ok(Json(MemberList {
         items: page.items.iter().map(MemberItem::from).collect(),

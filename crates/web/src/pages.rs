@@ -10,7 +10,8 @@ use axum::routing::get;
 use axum::Router;
 
 use app::views::{
-    CampusView, CatalogueQuery, CertificationView, FormationView, MemberView, OccupationView, Page,
+    CampusView, CatalogueQuery, CertificationView, FormationView, MemberQuery, MemberView,
+    OccupationView, Page,
 };
 use app::{Actor, App, AppError};
 use store::{CampusRow, DatasetRow, FormationRow, MemberRow, OccupationRow};
@@ -177,8 +178,42 @@ struct DirectoryPage {
     q: String,
     page: Page<MemberRow>,
     campuses: Vec<CampusRow>,
+    base_query: String,
 }
 impl Labels for DirectoryPage {}
+
+impl DirectoryPage {
+    fn page_link(&self, n: usize) -> String {
+        page_link("/membres", &self.base_query, n)
+    }
+}
+
+/// A link to page `n` of a listing, keeping the other parameters.
+fn page_link(path: &str, base_query: &str, n: usize) -> String {
+    if base_query.is_empty() {
+        format!("{path}?page={n}")
+    } else {
+        format!("{path}?{base_query}&page={n}")
+    }
+}
+
+/// The query string without `page`, to build pagination links.
+fn base_query(p: &Params) -> String {
+    form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(p.0.iter().filter(|(k, _)| k != "page"))
+        .finish()
+}
+
+/// Reads a member search from the URL parameters.
+pub fn member_query(p: &Params) -> MemberQuery {
+    MemberQuery {
+        q: p.one("q").unwrap_or_default(),
+        page: p.page(),
+        kind: p.all("type"),
+        departement: p.all("departement"),
+        campus: p.one("campus").filter(|c| !c.is_empty()),
+    }
+}
 
 async fn directory(
     State(app): State<App>,
@@ -186,13 +221,14 @@ async fn directory(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, WebError> {
     let p = Params::parse(raw);
-    let q = p.one("q").unwrap_or_default();
-    let page = app.search_members(actor, &q, None, p.page()).await?;
+    let mq = member_query(&p);
+    let page = app.search_members(actor, &mq).await?;
     render(
         &DirectoryPage {
-            q,
+            q: mq.q,
             page,
             campuses: app.campuses().await?,
+            base_query: base_query(&p),
         },
         false,
     )
@@ -228,11 +264,7 @@ impl Labels for FormationsPage {}
 
 impl FormationsPage {
     fn page_link(&self, n: usize) -> String {
-        if self.base_query.is_empty() {
-            format!("/formations?page={n}")
-        } else {
-            format!("/formations?{}&page={n}", self.base_query)
-        }
+        page_link("/formations", &self.base_query, n)
     }
 }
 
@@ -258,9 +290,7 @@ async fn formations(
     let p = Params::parse(raw);
     let cq = catalogue_query(&p);
     let page = app.search_formations(actor, &cq).await?;
-    let base_query = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(p.0.iter().filter(|(k, _)| k != "page"))
-        .finish();
+    let base_query = base_query(&p);
     render(
         &FormationsPage {
             q: cq.q.clone(),
