@@ -18,6 +18,8 @@ const PAGE: i64 = 5_000;
 impl App {
     /// Rebuilds the whole index from the database.
     pub async fn rebuild_index(&self) -> Result<usize, AppError> {
+        // A rebuild follows a change of reference data: labels may have changed.
+        self.set_cached_departements(None);
         let seq = self.store.last_change().await?;
         let docs = self.all_documents().await?;
         let index = self.index.clone();

@@ -27,6 +27,9 @@ pub struct App {
     pub store: Store,
     pub index: Arc<SearchIndex>,
     pub config: Arc<Config>,
+    /// Names of the départements, read once: every catalogue search labels
+    /// its facets with them. Cleared when reference data changes.
+    departements: Arc<std::sync::RwLock<Option<Arc<Vec<(String, String)>>>>>,
 }
 
 impl App {
@@ -43,8 +46,25 @@ impl App {
             store,
             index: Arc::new(index),
             config: Arc::new(config),
+            departements: Arc::default(),
         };
         app.catch_up_index().await?;
         Ok(app)
+    }
+}
+
+impl App {
+    fn cached_departements(&self) -> Option<Arc<Vec<(String, String)>>> {
+        self.departements
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    fn set_cached_departements(&self, value: Option<Arc<Vec<(String, String)>>>) {
+        *self
+            .departements
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = value;
     }
 }

@@ -1,6 +1,8 @@
 //! Read use cases: what the pages and the API show, already filtered by the
 //! policy. Templates and JSON serialisers only format these.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use search::{DocKind, Facet, Query};
@@ -362,14 +364,21 @@ impl App {
         Ok(self.store.datasets().await?)
     }
 
-    async fn departement_names(&self) -> Result<Vec<(String, String)>, AppError> {
-        Ok(self
-            .store
-            .departements()
-            .await?
-            .into_iter()
-            .map(|d| (d.code, d.name))
-            .collect())
+    /// Département codes and names, cached (see `App::departements`).
+    async fn departement_names(&self) -> Result<Arc<Vec<(String, String)>>, AppError> {
+        if let Some(d) = self.cached_departements() {
+            return Ok(d);
+        }
+        let names: Arc<Vec<(String, String)>> = Arc::new(
+            self.store
+                .departements()
+                .await?
+                .into_iter()
+                .map(|d| (d.code, d.name))
+                .collect(),
+        );
+        self.set_cached_departements(Some(names.clone()));
+        Ok(names)
     }
 
     /// Searches the catalogue of formations with facets.

@@ -198,11 +198,24 @@ async fn run_all(url: String) {
     // Members: facets by kind and département, pages.
     let lycees = get(&r, "/api/v1/members?type=lycee").await.json();
     assert!(lycees["total"].as_u64().unwrap() >= 9, "{lycees}");
-    assert!(lycees["items"].as_array().unwrap().iter().all(|m| m["kind"] == "lycee"));
+    assert!(lycees["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|m| m["kind"] == "lycee"));
     let dir = get(&r, "/membres").await;
-    assert!(dir.body.contains("Page 1 sur 2") && dir.body.contains("/membres?page=2"), "directory pages");
-    assert!(get(&r, "/membres?page=2").await.body.contains("Page 2 sur 2"));
-    assert!(get(&r, "/membres?type=lycee").await.body.contains("checked"));
+    assert!(
+        dir.body.contains("Page 1 sur 2") && dir.body.contains("/membres?page=2"),
+        "directory pages"
+    );
+    assert!(get(&r, "/membres?page=2")
+        .await
+        .body
+        .contains("Page 2 sur 2"));
+    assert!(get(&r, "/membres?type=lycee")
+        .await
+        .body
+        .contains("checked"));
 
     // Drafts and contacts stay private.
     let demo = app.store.campus_by_slug("demo").await.unwrap().unwrap();
