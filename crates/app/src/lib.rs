@@ -20,6 +20,9 @@ pub use policy::{Action, Actor};
 pub use search::SearchIndex;
 pub use store::Store;
 
+/// Codes and names of the départements, shared.
+type DepartementNames = Arc<Vec<(String, String)>>;
+
 /// The application: the store, this server's search index and the
 /// configuration. Cheap to clone.
 #[derive(Clone)]
@@ -29,7 +32,7 @@ pub struct App {
     pub config: Arc<Config>,
     /// Names of the départements, read once: every catalogue search labels
     /// its facets with them. Cleared when reference data changes.
-    departements: Arc<std::sync::RwLock<Option<Arc<Vec<(String, String)>>>>>,
+    departements: Arc<std::sync::RwLock<Option<DepartementNames>>>,
 }
 
 impl App {
@@ -54,14 +57,14 @@ impl App {
 }
 
 impl App {
-    fn cached_departements(&self) -> Option<Arc<Vec<(String, String)>>> {
+    fn cached_departements(&self) -> Option<DepartementNames> {
         self.departements
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone()
     }
 
-    fn set_cached_departements(&self, value: Option<Arc<Vec<(String, String)>>>) {
+    fn set_cached_departements(&self, value: Option<DepartementNames>) {
         *self
             .departements
             .write()
