@@ -1,7 +1,7 @@
 //! Imports and exports: reference data, LHÉO offers, spreadsheets. Each file
 //! is imported in one transaction: refused as a whole, or stored as a whole.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use domain::network::{FormationInput, MemberInput, SessionInput};
@@ -586,24 +586,48 @@ impl App {
         let campus = self.campus(campus_slug).await?;
         let table = read_sheet(file, bytes)?;
         let rows = sheet::formations_from_table(&table).map_err(|e| refused_cells(file, &e))?;
+        // Everything a row is checked against is read once, so that a file
+        // of 200,000 rows costs no look-up query per row.
         let communes: HashSet<String> = self.store.commune_codes().await?.into_iter().collect();
+        let levels: HashMap<i64, Option<i64>> = self
+            .store
+            .all_certifications()
+            .await?
+            .into_iter()
+            .map(|c| (c.code, c.level))
+            .collect();
+        let romes = self.store.certification_rome_map().await?;
+        let members = self.store.members(campus.id, false).await?;
+        let mut by_siret = HashMap::new();
+        let mut by_uai = HashMap::new();
+        let mut by_name = HashMap::new();
+        for m in &members {
+            if let Some(s) = &m.siret {
+                by_siret.insert(s.clone(), m.id);
+            }
+            if let Some(u) = &m.uai {
+                by_uai.insert(u.clone(), m.id);
+            }
+            // Members come sorted by name; the first id of a name wins, as in
+            // `Tx::find_member`.
+            by_name
+                .entry(m.name.clone())
+                .and_modify(|id: &mut i64| *id = (*id).min(m.id))
+                .or_insert(m.id);
+        }
         let mut errors = Vec::new();
-        let mut tx = self.store.begin().await?;
         let mut resolved = Vec::new();
         for row in &rows {
-            let (siret, uai, name) = match &row.provider {
-                ProviderRef::Siret(s) => (Some(s.as_str().to_owned()), None, None),
-                ProviderRef::Uai(u) => (None, Some(u.as_str().to_owned()), None),
-                ProviderRef::Name(n) => (None, None, Some(n.clone())),
+            let (found, value) = match &row.provider {
+                ProviderRef::Siret(s) => (by_siret.get(s.as_str()), s.as_str().to_owned()),
+                ProviderRef::Uai(u) => (by_uai.get(u.as_str()), u.as_str().to_owned()),
+                ProviderRef::Name(n) => (by_name.get(n.trim()), n.clone()),
             };
-            let found = tx
-                .find_member(campus.id, siret.as_deref(), uai.as_deref(), name.as_deref())
-                .await?;
-            let Some(provider_id) = found else {
+            let Some(&provider_id) = found else {
                 errors.push(CellError {
                     line: row.line,
                     column: "fournisseur".into(),
-                    value: siret.or(uai).or(name).unwrap_or_default(),
+                    value,
                     message: "cet organisme n'est pas membre du campus".into(),
                 });
                 continue;
@@ -618,42 +642,41 @@ impl App {
                     });
                 }
             }
-            if let Some(code) = row.input.certification_code {
-                if self.store.certification(code).await?.is_none() {
-                    errors.push(CellError {
+            let mut input = row.input.clone();
+            input.provider_id = provider_id;
+            if let Some(code) = input.certification_code {
+                match levels.get(&code) {
+                    None => errors.push(CellError {
                         line: row.line,
                         column: "certifinfo".into(),
                         value: code.to_string(),
                         message: "certification inconnue de Certif Info".into(),
-                    });
-                }
-            }
-            let mut input = row.input.clone();
-            input.provider_id = provider_id;
-            if input.level.is_none() {
-                if let Some(code) = input.certification_code {
-                    input.level = self
-                        .store
-                        .certification(code)
-                        .await?
-                        .and_then(|c| c.level)
-                        .and_then(|l| u8::try_from(l).ok())
-                        .and_then(domain::Level::new);
+                    }),
+                    Some(level) if input.level.is_none() => {
+                        input.level = level
+                            .and_then(|l| u8::try_from(l).ok())
+                            .and_then(domain::Level::new);
+                    }
+                    Some(_) => {}
                 }
             }
             resolved.push((row.line, input));
         }
         if !errors.is_empty() {
-            tx.rollback().await?;
             return Err(refused_cells(file, &errors));
         }
         let mut report = ImportReport::default();
+        let mut tx = self.store.begin().await?;
         for (line, input) in &resolved {
             let key = input
                 .external_key
                 .clone()
                 .unwrap_or_else(|| format!("ligne-{line}"));
-            let links = self.rome_links(&mut tx, input).await?;
+            let derived = input
+                .certification_code
+                .and_then(|c| romes.get(&c))
+                .map_or(&[][..], Vec::as_slice);
+            let links = crate::write::rome_links_from(input, derived);
             report.count(
                 tx.upsert_formation(campus.id, &key, input, &links, None, None)
                     .await?,

@@ -96,22 +96,11 @@ impl App {
         tx: &mut store::Tx,
         input: &FormationInput,
     ) -> Result<Vec<(String, bool)>, AppError> {
-        if !input.rome_codes.is_empty() {
-            return Ok(input
-                .rome_codes
-                .iter()
-                .map(|c| (c.trim().to_ascii_uppercase(), false))
-                .collect());
-        }
-        match input.certification_code {
-            Some(code) => Ok(tx
-                .certification_romes(code)
-                .await?
-                .into_iter()
-                .map(|c| (c, true))
-                .collect()),
-            None => Ok(Vec::new()),
-        }
+        let derived = match (input.rome_codes.is_empty(), input.certification_code) {
+            (true, Some(code)) => tx.certification_romes(code).await?,
+            _ => Vec::new(),
+        };
+        Ok(rome_links_from(input, &derived))
     }
 
     async fn check_commune(&self, field: &str, code: Option<&str>) -> Result<(), AppError> {
@@ -127,5 +116,25 @@ impl App {
             )]));
         }
         Ok(())
+    }
+}
+
+/// ROME links of a formation as (code, derived): the codes chosen by hand
+/// when there are any, else `certification_romes` (the certification's).
+pub fn rome_links_from(
+    input: &FormationInput,
+    certification_romes: &[String],
+) -> Vec<(String, bool)> {
+    if input.rome_codes.is_empty() {
+        certification_romes
+            .iter()
+            .map(|c| (c.clone(), true))
+            .collect()
+    } else {
+        input
+            .rome_codes
+            .iter()
+            .map(|c| (c.trim().to_ascii_uppercase(), false))
+            .collect()
     }
 }

@@ -213,3 +213,25 @@ impl Store {
         }))
     }
 }
+
+impl Store {
+    /// ROME 4.0 fiches of every certification, keyed by Certif Info code
+    /// (for imports that derive the métiers of many formations at once).
+    pub async fn certification_rome_map(
+        &self,
+    ) -> Result<std::collections::HashMap<i64, Vec<String>>> {
+        let rows: Vec<(i64, String)> = on_pool!(self, |p| {
+            sqlx::query_as(
+                "SELECT cr.certification_code, cr.code_rome FROM certification_romes cr \
+                 JOIN occupations o ON o.code_rome = cr.code_rome ORDER BY cr.certification_code, cr.code_rome",
+            )
+            .fetch_all(p)
+            .await?
+        });
+        let mut map: std::collections::HashMap<i64, Vec<String>> = std::collections::HashMap::new();
+        for (code, rome) in rows {
+            map.entry(code).or_default().push(rome);
+        }
+        Ok(map)
+    }
+}
