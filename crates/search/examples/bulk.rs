@@ -2,12 +2,16 @@
 //!
 //! ```text
 //! cargo run --release -p search --example bulk -- 200000 [--dir PATH] [--keep]
+//! cargo run --release -p search --example bulk -- --search-only PATH [--only NAME]
 //! ```
 //!
 //! The build runs in this process; the timings run in a fresh child process
 //! that only opens the index, so its RSS is what a serving process pays and
-//! not the indexer's leftovers. Figures are single-threaded mean and p99 per
-//! query type, then a two-thread throughput run over the mixed queries.
+//! not the indexer's leftovers. It prints, without the answer cache:
+//! single-threaded mean/p50/p99 per query type, a two-thread closed-loop
+//! throughput over those queries, then an open-loop run at 1,000 requests/s
+//! over 5,000 distinct queries, without and with the answer cache.
+//! `--only diag` runs cost breakdowns (no facet, one facet, count only…).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -384,10 +388,135 @@ fn bench(dir: &Path, only: Option<&str>) {
         index.set_cache_capacity(capacity);
         throughput(&index, &mixed, label);
     }
+    // Open loop at a fixed rate over thousands of distinct queries, the
+    // shape of real traffic: latency counts from the scheduled start, so
+    // queueing behind slow requests shows.
+    let varied = Arc::new(varied_queries(5_000));
+    index.set_cache_capacity(0);
+    let mut by_kind: Vec<(&str, Vec<Duration>)> = vec![
+        ("listing", vec![]),
+        ("one word", vec![]),
+        ("two words", vec![]),
+    ];
+    for q in varied.iter() {
+        let start = Instant::now();
+        index.search(q).unwrap();
+        let kind = if q.text.is_empty() {
+            0
+        } else if q.text.contains(' ') {
+            2
+        } else {
+            1
+        };
+        by_kind[kind].1.push(start.elapsed());
+    }
+    for (name, mut times) in by_kind {
+        times.sort();
+        let mean = times.iter().sum::<Duration>() / times.len().max(1) as u32;
+        println!(
+            "varied {name:<10} x{:<5} single thread: mean {:.2} ms, p99 {:.2} ms",
+            times.len(),
+            ms(mean),
+            ms(percentile(&times, 0.99))
+        );
+    }
+    for (capacity, label) in [(0, "no cache"), (1024, "cache on")] {
+        index.set_cache_capacity(capacity);
+        paced(&index, &varied, 1_000, label);
+    }
     println!(
         "serving process: RSS {}, peak {}",
         status("VmRSS"),
         status("VmHWM")
+    );
+}
+
+/// Distinct queries like a portal's: listings with random filters and pages,
+/// single words, pairs of words, words with a typo; all with five facets.
+fn varied_queries(n: usize) -> Vec<Query> {
+    let words: Vec<String> = SPECIALTIES
+        .iter()
+        .flat_map(|s| s.split(|c: char| !c.is_alphanumeric()))
+        .filter(|w| w.chars().count() >= 4)
+        .map(str::to_lowercase)
+        .collect();
+    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+    (0..n)
+        .map(|_| {
+            let word = words[rng.below(words.len())].clone();
+            let mut q = match rng.below(20) {
+                0..=3 => query("", &[]),
+                4..=13 => query(&word, &[]),
+                14..=16 => query(&format!("{word} {}", words[rng.below(words.len())]), &[]),
+                _ => {
+                    // One substituted letter.
+                    let mut chars: Vec<char> = word.chars().collect();
+                    let at = rng.below(chars.len());
+                    chars[at] = (b'a' + rng.below(26) as u8) as char;
+                    query(&chars.into_iter().collect::<String>(), &[])
+                }
+            };
+            if rng.below(3) == 0 {
+                q.filters
+                    .push((Facet::Departement, format!("{:02}", 1 + rng.below(95))));
+            }
+            if rng.below(4) == 0 {
+                q.filters.push((
+                    Facet::Level,
+                    DIPLOMAS[rng.below(DIPLOMAS.len())].1.to_owned(),
+                ));
+            }
+            q.offset = 20 * rng.skewed(10);
+            q
+        })
+        .collect()
+}
+
+/// Sends `rate` requests per second from two threads for a few seconds and
+/// reports latencies measured from each request's scheduled time.
+fn paced(index: &Arc<SearchIndex>, queries: &Arc<Vec<Query>>, rate: u32, label: &str) {
+    let run_for = Duration::from_secs(10);
+    let threads = 2;
+    let interval = Duration::from_secs(1) * threads / rate;
+    let start = Instant::now();
+    let workers: Vec<_> = (0..threads)
+        .map(|t| {
+            let index = index.clone();
+            let queries = queries.clone();
+            std::thread::spawn(move || {
+                let mut times = Vec::new();
+                let offset = interval / threads * t;
+                let mut i = 0u32;
+                loop {
+                    let scheduled = start + offset + interval * i;
+                    if scheduled > start + run_for {
+                        break;
+                    }
+                    if let Some(wait) = scheduled.checked_duration_since(Instant::now()) {
+                        std::thread::sleep(wait);
+                    }
+                    let q = &queries[(i as usize * threads as usize + t as usize) % queries.len()];
+                    index.search(q).unwrap();
+                    times.push(scheduled.elapsed());
+                    i += 1;
+                }
+                times
+            })
+        })
+        .collect();
+    let mut times: Vec<Duration> = workers
+        .into_iter()
+        .flat_map(|w| w.join().unwrap())
+        .collect();
+    times.sort();
+    let mean = times.iter().sum::<Duration>() / times.len() as u32;
+    println!(
+        "open loop {rate} req/s over {} distinct queries, {label}: mean {:.2} ms, p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        queries.len(),
+        ms(mean),
+        ms(percentile(&times, 0.5)),
+        ms(percentile(&times, 0.99)),
+        ms(percentile(&times, 1.0))
     );
 }
 

@@ -15,10 +15,15 @@ use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::{Cardinality, StrColumn};
 use tantivy::index::SegmentId;
 use tantivy::query::Weight;
-use tantivy::{DocId, Score, Searcher, SegmentOrdinal, SegmentReader};
+use tantivy::schema::document::Value;
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::{
+    DocAddress, DocId, DocSet, Score, Searcher, SegmentOrdinal, SegmentReader, TantivyDocument,
+    Term, TERMINATED,
+};
 
-use crate::schema::{facet_field_name, ID, TITLE_SORT};
-use crate::{Facet, Hit};
+use crate::schema::{facet_set_field_name, Fields, SET_SEPARATOR, TITLE_SORT};
+use crate::{Facet, Hit, Results};
 
 /// Documents handed to the columns at once.
 const BLOCK: usize = tantivy::COLLECT_BLOCK_BUFFER_LEN;
@@ -39,7 +44,13 @@ pub(crate) struct PageCollector<'a> {
     pub limit: usize,
     pub facets: &'a [Facet],
     pub facet_limit: usize,
-    pub facet_values: &'a FacetValues,
+    pub segments: &'a SegmentCache,
+    /// Reads the stored id and title of hits.
+    pub searcher: &'a Searcher,
+    pub fields: &'a Fields,
+    /// Filters checked here rather than in the query: a collected document
+    /// holds one term of each group (see [`SegmentCache::term_bits`]).
+    pub required: Vec<Vec<Term>>,
 }
 
 /// The merged answer.
@@ -49,25 +60,48 @@ pub(crate) struct Page {
     pub facets: Vec<(Facet, Vec<(String, u64)>)>,
 }
 
-/// The values of each facet column of each live segment, decoded once.
-/// Segments never change, so an entry stays valid as long as its segment is
-/// searched; entries of merged-away segments are pruned on new generations.
+impl Page {
+    pub fn into_results(self, relaxed: bool) -> Results {
+        Results {
+            hits: self.hits,
+            total: self.total,
+            facets: self.facets,
+            relaxed,
+        }
+    }
+}
+
+/// Per-segment structures derived once from the columns: the decoded value
+/// sets of each facet and the documents in title order. Segments never
+/// change, so an entry stays valid as long as its segment is searched;
+/// entries of merged-away segments are pruned on new generations.
 #[derive(Default)]
-pub(crate) struct FacetValues {
-    inner: Mutex<FacetValuesInner>,
+pub(crate) struct SegmentCache {
+    inner: Mutex<SegmentCacheInner>,
 }
 
 #[derive(Default)]
-struct FacetValuesInner {
+struct SegmentCacheInner {
     generation: u64,
-    values: HashMap<(SegmentId, Facet), Arc<[String]>>,
+    values: HashMap<(SegmentId, Facet), Arc<FacetSets>>,
+    title_orders: HashMap<SegmentId, Arc<[DocId]>>,
+    term_bits: HashMap<(SegmentId, Term), Arc<[u64]>>,
 }
 
-impl FacetValues {
+/// The decoded dictionary of one facet set column.
+struct FacetSets {
+    /// Values of each set, by term ordinal.
+    sets: Vec<Vec<String>>,
+    /// True when no set holds more than one value, so that counts per set
+    /// are already counts per value.
+    singletons: bool,
+}
+
+impl SegmentCache {
     /// Drops the entries of segments `searcher` no longer has.
     pub fn prune(&self, searcher: &Searcher) {
         let generation = searcher.generation().generation_id();
-        let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut inner = self.lock();
         if inner.generation == generation {
             return;
         }
@@ -80,29 +114,85 @@ impl FacetValues {
         inner
             .values
             .retain(|(segment, _), _| live.contains(segment));
+        inner
+            .title_orders
+            .retain(|segment, _| live.contains(segment));
+        inner
+            .term_bits
+            .retain(|(segment, _), _| live.contains(segment));
     }
 
-    fn get(&self, segment: SegmentId, facet: Facet, column: &StrColumn) -> Arc<[String]> {
+    /// The documents of a segment holding `term`, as a bitset. Used for
+    /// filters most documents pass: testing a bit per matched document is
+    /// much cheaper than intersecting their long posting lists. Only such
+    /// dense terms are cached, a few per segment.
+    fn term_bits(&self, reader: &SegmentReader, term: &Term) -> tantivy::Result<Arc<[u64]>> {
+        let key = (reader.segment_id(), term.clone());
+        if let Some(bits) = self.lock().term_bits.get(&key) {
+            return Ok(bits.clone());
+        }
+        let mut bits = vec![0u64; reader.max_doc() as usize / 64 + 1];
+        let postings = reader
+            .inverted_index(term.field())?
+            .read_postings(term, IndexRecordOption::Basic)?;
+        if let Some(mut postings) = postings {
+            let mut doc = postings.doc();
+            while doc != TERMINATED {
+                bits[doc as usize / 64] |= 1 << (doc % 64);
+                doc = postings.advance();
+            }
+        }
+        let bits: Arc<[u64]> = bits.into();
+        self.lock().term_bits.insert(key, bits.clone());
+        Ok(bits)
+    }
+
+    /// The documents of a segment sorted by title (then doc id), documents
+    /// without a title last. Listing pages then find their first documents
+    /// by walking this order instead of reading every matched title.
+    fn title_order(&self, reader: &SegmentReader, column: &StrColumn) -> Arc<[DocId]> {
+        let segment = reader.segment_id();
+        if let Some(order) = self.lock().title_orders.get(&segment) {
+            return order.clone();
+        }
+        let ords = column.ords();
+        let mut keyed: Vec<(u64, DocId)> = (0..reader.max_doc())
+            .map(|doc| (ords.first(doc).unwrap_or(u64::MAX), doc))
+            .collect();
+        keyed.sort_unstable();
+        let order: Arc<[DocId]> = keyed.into_iter().map(|(_, doc)| doc).collect();
+        self.lock().title_orders.insert(segment, order.clone());
+        order
+    }
+
+    fn get(&self, segment: SegmentId, facet: Facet, column: &StrColumn) -> Arc<FacetSets> {
         let key = (segment, facet);
         if let Some(values) = self.lock().values.get(&key) {
             return values.clone();
         }
         // Decoded outside the lock; two searches may both decode it once.
-        let mut values = Vec::with_capacity(column.num_terms());
+        let mut sets = Vec::with_capacity(column.num_terms());
         match column.dictionary().stream() {
             Ok(mut stream) => {
                 while stream.advance() {
-                    values.push(String::from_utf8_lossy(stream.key()).into_owned());
+                    let set = String::from_utf8_lossy(stream.key());
+                    sets.push(
+                        set.split(SET_SEPARATOR)
+                            .filter(|v| !v.is_empty())
+                            .map(str::to_owned)
+                            .collect::<Vec<_>>(),
+                    );
                 }
             }
             Err(error) => tracing::warn!(%error, "cannot read facet values"),
         }
-        let values: Arc<[String]> = values.into();
+        let singletons = sets.iter().all(|set| set.len() <= 1);
+        let values = Arc::new(FacetSets { sets, singletons });
         self.lock().values.insert(key, values.clone());
         values
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, FacetValuesInner> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, SegmentCacheInner> {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
@@ -148,8 +238,6 @@ pub(crate) struct SegmentFruit {
     segment_id: SegmentId,
     count: u64,
     candidates: Vec<Candidate>,
-    titles: Option<StrColumn>,
-    ids: Option<StrColumn>,
     /// Per requested facet, the column and the count of each term ordinal.
     facets: Vec<(Option<StrColumn>, Vec<u32>)>,
 }
@@ -223,13 +311,14 @@ pub(crate) struct PageSegmentCollector {
     segment_ord: SegmentOrdinal,
     segment_id: SegmentId,
     window: usize,
-    ids: Option<StrColumn>,
     titles: Option<StrColumn>,
     heap: BinaryHeap<Candidate>,
     count: u64,
     facets: Vec<FacetCounter>,
-    /// Scratch buffer of title ordinals for a block.
-    block_titles: Vec<Option<u64>>,
+    /// Without scores: the segment's documents in title order, and the
+    /// matched documents as a bitset to pick from that order at harvest.
+    title_order: Option<Arc<[DocId]>>,
+    matched: Vec<u64>,
 }
 
 impl Collector for PageCollector<'_> {
@@ -245,19 +334,30 @@ impl Collector for PageCollector<'_> {
         let facets = self
             .facets
             .iter()
-            .map(|facet| Ok(FacetCounter::new(fast.str(&facet_field_name(*facet))?)))
+            .map(|facet| Ok(FacetCounter::new(fast.str(&facet_set_field_name(*facet))?)))
             .collect::<tantivy::Result<Vec<_>>>()?;
         let window = self.offset + self.limit;
+        let titles = fast.str(TITLE_SORT)?;
+        let title_order = match &titles {
+            Some(column) if !self.by_score && window > 0 => {
+                Some(self.segments.title_order(reader, column))
+            }
+            _ => None,
+        };
+        let matched = match title_order {
+            Some(_) => vec![0; reader.max_doc() as usize / 64 + 1],
+            None => Vec::new(),
+        };
         Ok(PageSegmentCollector {
             segment_ord,
             segment_id: reader.segment_id(),
             window,
-            ids: fast.str(ID)?,
-            titles: fast.str(TITLE_SORT)?,
+            titles,
             heap: BinaryHeap::with_capacity(window.min(1024) + 1),
             count: 0,
             facets,
-            block_titles: Vec::with_capacity(BLOCK),
+            title_order,
+            matched,
         })
     }
 
@@ -275,8 +375,24 @@ impl Collector for PageCollector<'_> {
         reader: &SegmentReader,
     ) -> tantivy::Result<SegmentFruit> {
         let mut segment = self.for_segment(segment_ord, reader)?;
+        let required = self
+            .required
+            .iter()
+            .map(|group| {
+                group
+                    .iter()
+                    .map(|term| self.segments.term_bits(reader, term))
+                    .collect::<tantivy::Result<Vec<_>>>()
+            })
+            .collect::<tantivy::Result<Vec<_>>>()?;
         let alive = reader.alive_bitset();
-        let is_alive = |doc: DocId| alive.is_none_or(|a| a.is_alive(doc));
+        let has = |bits: &Arc<[u64]>, doc: DocId| bits[doc as usize / 64] & (1 << (doc % 64)) != 0;
+        let is_alive = |doc: DocId| {
+            alive.is_none_or(|a| a.is_alive(doc))
+                && required
+                    .iter()
+                    .all(|group| group.iter().any(|bits| has(bits, doc)))
+        };
         if self.by_score {
             let mut docs = Vec::with_capacity(BLOCK);
             let mut scores = Vec::with_capacity(BLOCK);
@@ -295,7 +411,7 @@ impl Collector for PageCollector<'_> {
         } else {
             let mut live = Vec::with_capacity(BLOCK);
             weight.for_each_no_score(reader, &mut |docs| {
-                if alive.is_none() {
+                if alive.is_none() && required.is_empty() {
                     segment.collect_by_title(docs);
                 } else {
                     live.clear();
@@ -316,7 +432,7 @@ impl Collector for PageCollector<'_> {
             .map(|(i, facet)| (*facet, self.merge_facet(*facet, i, &mut fruits)))
             .collect();
         Ok(Page {
-            hits: self.merge_hits(&fruits),
+            hits: self.merge_hits(&fruits)?,
             total,
             facets,
         })
@@ -328,39 +444,31 @@ struct Ranked {
     score: Score,
     title: Option<String>,
     title_ord: u64,
-    fruit: usize,
     segment_ord: SegmentOrdinal,
     doc: DocId,
 }
 
 impl PageCollector<'_> {
-    fn merge_hits(&self, fruits: &[SegmentFruit]) -> Vec<Hit> {
+    fn merge_hits(&self, fruits: &[SegmentFruit]) -> tantivy::Result<Vec<Hit>> {
         let contributing = fruits.iter().filter(|f| !f.candidates.is_empty()).count();
         let mut ranked: Vec<Ranked> = Vec::new();
-        for (index, fruit) in fruits.iter().enumerate() {
-            // Ordinals compare only within one segment; across segments the
-            // titles themselves are needed.
-            let titles = match (&fruit.titles, contributing > 1) {
-                (Some(column), true) => {
-                    let ords: Vec<u64> = fruit.candidates.iter().map(|c| c.title_ord).collect();
-                    resolve(column, &ords).into_iter().map(Some).collect()
-                }
-                _ => vec![None; fruit.candidates.len()],
-            };
-            ranked.extend(
-                fruit
-                    .candidates
-                    .iter()
-                    .zip(titles)
-                    .map(|(c, title)| Ranked {
-                        score: c.score,
-                        title,
-                        title_ord: c.title_ord,
-                        fruit: index,
-                        segment_ord: fruit.segment_ord,
-                        doc: c.doc,
-                    }),
-            );
+        for fruit in fruits {
+            for c in &fruit.candidates {
+                // Ordinals compare only within one segment; across segments
+                // the titles themselves are needed.
+                let title = if contributing > 1 {
+                    Some(self.stored(fruit.segment_ord, c.doc, self.fields.title_sort)?)
+                } else {
+                    None
+                };
+                ranked.push(Ranked {
+                    score: c.score,
+                    title,
+                    title_ord: c.title_ord,
+                    segment_ord: fruit.segment_ord,
+                    doc: c.doc,
+                });
+            }
         }
         ranked.sort_unstable_by(|a, b| {
             b.score
@@ -372,30 +480,35 @@ impl PageCollector<'_> {
                 .then(a.segment_ord.cmp(&b.segment_ord))
                 .then(a.doc.cmp(&b.doc))
         });
-        let page: Vec<Ranked> = ranked
+        // Ids are read for the returned page only.
+        ranked
             .into_iter()
             .skip(self.offset)
             .take(self.limit)
-            .collect();
-        // Ids are read for the returned page only, segment by segment.
-        let mut ids = vec![String::new(); page.len()];
-        for (index, fruit) in fruits.iter().enumerate() {
-            let Some(column) = &fruit.ids else { continue };
-            let positions: Vec<usize> = (0..page.len())
-                .filter(|&i| page[i].fruit == index)
-                .collect();
-            let ords: Vec<u64> = positions
-                .iter()
-                .map(|&i| column.ords().first(page[i].doc).unwrap_or(u64::MAX))
-                .collect();
-            for (position, id) in positions.into_iter().zip(resolve(column, &ords)) {
-                ids[position] = id;
-            }
-        }
-        page.into_iter()
-            .zip(ids)
-            .map(|(r, id)| Hit { id, score: r.score })
+            .map(|r| {
+                Ok(Hit {
+                    id: self.stored(r.segment_ord, r.doc, self.fields.id)?,
+                    score: r.score,
+                })
+            })
             .collect()
+    }
+
+    /// Reads a stored text field. The document store (lz4 blocks, with a
+    /// block cache) is used rather than string columns, whose zstd blocks
+    /// cost a decompression context per lookup.
+    fn stored(
+        &self,
+        segment_ord: SegmentOrdinal,
+        doc: DocId,
+        field: Field,
+    ) -> tantivy::Result<String> {
+        let document: TantivyDocument = self.searcher.doc(DocAddress::new(segment_ord, doc))?;
+        Ok(document
+            .get_first(field)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_owned())
     }
 
     /// Sums the counts of one facet over segments, most frequent first.
@@ -410,61 +523,45 @@ impl PageCollector<'_> {
             let (column, counts) = std::mem::take(&mut fruit.facets[i]);
             if let Some(column) = column {
                 if counts.iter().any(|&c| c > 0) {
-                    let values = self.facet_values.get(fruit.segment_id, facet, &column);
+                    let values = self.segments.get(fruit.segment_id, facet, &column);
                     per_segment.push((values, counts));
                 }
             }
         }
-        let mut merged: Vec<(&str, u64)> = if per_segment.len() == 1 {
-            let (values, counts) = &per_segment[0];
-            counts
+        let mut merged: Vec<(&str, u64)> = match per_segment.as_slice() {
+            [(sets, counts)] if sets.singletons => counts
                 .iter()
-                .zip(values.iter())
-                .filter(|(&c, _)| c > 0)
-                .map(|(&c, v)| (v.as_str(), u64::from(c)))
-                .collect()
-        } else {
-            let mut sums: HashMap<&str, u64> = HashMap::new();
-            for (values, counts) in &per_segment {
-                for (&count, value) in counts.iter().zip(values.iter()) {
-                    if count > 0 {
-                        *sums.entry(value.as_str()).or_default() += u64::from(count);
+                .zip(&sets.sets)
+                .filter(|(&count, set)| count > 0 && !set.is_empty())
+                .map(|(&count, set)| (set[0].as_str(), u64::from(count)))
+                .collect(),
+            _ => {
+                let mut sums: HashMap<&str, u64> = HashMap::new();
+                for (sets, counts) in &per_segment {
+                    for (&count, set) in counts.iter().zip(&sets.sets) {
+                        if count > 0 {
+                            for value in set {
+                                *sums.entry(value.as_str()).or_default() += u64::from(count);
+                            }
+                        }
                     }
                 }
+                sums.into_iter().collect()
             }
-            sums.into_iter().collect()
         };
-        merged.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
-        merged.truncate(self.facet_limit);
+        let order = |a: &(&str, u64), b: &(&str, u64)| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0));
+        // Facets such as providers have thousands of values: select the
+        // wanted ones in linear time, then sort only those.
+        if self.facet_limit == 0 {
+            return Vec::new();
+        }
+        if merged.len() > self.facet_limit {
+            merged.select_nth_unstable_by(self.facet_limit - 1, order);
+            merged.truncate(self.facet_limit);
+        }
+        merged.sort_unstable_by(order);
         merged.into_iter().map(|(v, c)| (v.to_owned(), c)).collect()
     }
-}
-
-/// Looks up the strings of term ordinals in any order, with repeats, in one
-/// sequential walk of the dictionary. Unknown ordinals give empty strings.
-fn resolve(column: &StrColumn, ords: &[u64]) -> Vec<String> {
-    let mut unique: Vec<u64> = ords.iter().copied().filter(|&o| o != u64::MAX).collect();
-    unique.sort_unstable();
-    unique.dedup();
-    let mut strings = Vec::with_capacity(unique.len());
-    let walked = column
-        .dictionary()
-        .sorted_ords_to_term_cb(unique.iter().copied(), |bytes| {
-            strings.push(String::from_utf8_lossy(bytes).into_owned());
-            Ok(())
-        });
-    if let Err(error) = walked {
-        tracing::warn!(%error, "cannot read a string column");
-    }
-    ords.iter()
-        .map(|ord| {
-            unique
-                .binary_search(ord)
-                .ok()
-                .and_then(|i| strings.get(i).cloned())
-                .unwrap_or_default()
-        })
-        .collect()
 }
 
 impl PageSegmentCollector {
@@ -504,26 +601,66 @@ impl PageSegmentCollector {
         }
     }
 
-    /// Collects unscored documents, ordered by title.
+    /// Collects unscored documents, ordered by title: they are only marked
+    /// here, the page is picked at harvest by walking the title order.
     fn collect_by_title(&mut self, docs: &[DocId]) {
         self.count_block(docs);
-        if self.window == 0 || docs.is_empty() {
+        if self.title_order.is_none() {
+            // No title column or no page wanted: order by doc id is as good.
+            for &doc in docs {
+                self.offer(Candidate {
+                    score: 0.0,
+                    title_ord: u64::MAX,
+                    doc,
+                });
+            }
             return;
         }
-        let mut titles = std::mem::take(&mut self.block_titles);
-        titles.clear();
-        titles.resize(docs.len(), None);
-        if let Some(column) = &self.titles {
-            column.ords().first_vals(docs, &mut titles);
+        for &doc in docs {
+            self.matched[doc as usize / 64] |= 1 << (doc % 64);
         }
-        for (&doc, title) in docs.iter().zip(&titles) {
-            self.offer(Candidate {
-                score: 0.0,
-                title_ord: title.unwrap_or(u64::MAX),
-                doc,
-            });
+    }
+
+    /// Moves the first `window` matched documents in title order to the heap.
+    fn pick_by_title(&mut self) {
+        let Some(order) = self.title_order.take() else {
+            return;
+        };
+        if self.count == 0 {
+            return;
         }
-        self.block_titles = titles;
+        if (self.count as usize).saturating_mul(32) < order.len() {
+            // Few matches: reading their titles beats walking the order.
+            let matched = std::mem::take(&mut self.matched);
+            for (word_index, &word) in matched.iter().enumerate() {
+                let mut bits = word;
+                while bits != 0 {
+                    let doc = (word_index * 64) as DocId + bits.trailing_zeros();
+                    bits &= bits - 1;
+                    let title_ord = self.title_ord(doc);
+                    self.offer(Candidate {
+                        score: 0.0,
+                        title_ord,
+                        doc,
+                    });
+                }
+            }
+            return;
+        }
+        let wanted = self.window.min(self.count as usize);
+        for &doc in order.iter() {
+            if self.matched[doc as usize / 64] & (1 << (doc % 64)) != 0 {
+                let title_ord = self.title_ord(doc);
+                self.heap.push(Candidate {
+                    score: 0.0,
+                    title_ord,
+                    doc,
+                });
+                if self.heap.len() == wanted {
+                    break;
+                }
+            }
+        }
     }
 
     #[inline]
@@ -550,14 +687,13 @@ impl SegmentCollector for PageSegmentCollector {
         self.collect_by_title(docs);
     }
 
-    fn harvest(self) -> SegmentFruit {
+    fn harvest(mut self) -> SegmentFruit {
+        self.pick_by_title();
         SegmentFruit {
             segment_ord: self.segment_ord,
             segment_id: self.segment_id,
             count: self.count,
             candidates: self.heap.into_vec(),
-            titles: self.titles,
-            ids: self.ids,
             facets: self.facets.into_iter().map(FacetCounter::harvest).collect(),
         }
     }

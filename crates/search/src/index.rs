@@ -17,9 +17,12 @@ use tantivy::{Index, IndexReader, IndexSettings, IndexWriter, ReloadPolicy, Sear
 
 use crate::analyzer::{self, FRENCH};
 use crate::cache::{self, ResultCache};
-use crate::collector::{FacetValues, PageCollector};
+use crate::collector::{PageCollector, SegmentCache};
 use crate::schema::{self, Audience, Fields, SCHEMA_VERSION};
-use crate::{DocKind, Document, Error, Facet, Query, Result, Results, FUZZY_MIN_CHARS, MAX_WINDOW};
+use crate::{
+    DocKind, Document, Error, Facet, Query, Result, Results, FUZZY_MAX_DOC_FREQ, FUZZY_MIN_CHARS,
+    MAX_QUERY_TERMS, MAX_WINDOW,
+};
 
 /// Total memory the writer may use before flushing a segment. Shared by its
 /// threads; tantivy wants at least 15 MB per thread.
@@ -33,6 +36,10 @@ const TITLE_BOOST: f32 = 3.0;
 /// rank first, and title over body as for exact terms.
 const FUZZY_TITLE_SCORE: f32 = 0.6;
 const FUZZY_BODY_SCORE: f32 = 0.2;
+
+/// A filter passed by at least 1/`DENSE_FILTER_RATIO` of the documents is
+/// checked per match of a text query instead of intersected.
+const DENSE_FILTER_RATIO: u64 = 8;
 
 /// Prefix of the commit payload; the rest is `v<schema> seq=<n> complete=<bool>`.
 const PAYLOAD_PREFIX: &str = "passerelle-search";
@@ -83,7 +90,7 @@ pub struct SearchIndex {
     last_seq: AtomicI64,
     needs_rebuild: AtomicBool,
     cache: Mutex<ResultCache>,
-    facet_values: FacetValues,
+    segments: SegmentCache,
 }
 
 impl SearchIndex {
@@ -153,7 +160,7 @@ impl SearchIndex {
             last_seq: AtomicI64::new(seq),
             needs_rebuild: AtomicBool::new(!complete),
             cache: Mutex::new(ResultCache::new(cache::DEFAULT_CAPACITY)),
-            facet_values: FacetValues::default(),
+            segments: SegmentCache::default(),
         })
     }
 
@@ -253,8 +260,40 @@ impl SearchIndex {
         if let Some(results) = self.cache().get(generation, q) {
             return Ok(results);
         }
-        let results = self.run(&searcher, q)?;
-        self.cache().put(generation, q, &results);
+        // Facet counts do not depend on the page: turning pages of a
+        // listing reuses them and only collects the new page.
+        let counts_key = Query {
+            offset: 0,
+            limit: 0,
+            ..q.clone()
+        };
+        let counts = if q.facets.is_empty() {
+            None
+        } else {
+            self.cache().get(generation, &counts_key)
+        };
+        let results = match &counts {
+            Some(counts) => {
+                let page_only = Query {
+                    facets: Vec::new(),
+                    ..q.clone()
+                };
+                Results {
+                    facets: counts.facets.clone(),
+                    ..self.run(&searcher, &page_only)?
+                }
+            }
+            None => self.run(&searcher, q)?,
+        };
+        let mut cache = self.cache();
+        cache.put(generation, q, &results);
+        if counts.is_none() && !q.facets.is_empty() && counts_key != *q {
+            let counts = Results {
+                hits: Vec::new(),
+                ..results.clone()
+            };
+            cache.put(generation, &counts_key, &counts);
+        }
         Ok(results)
     }
 
@@ -270,54 +309,93 @@ impl SearchIndex {
     }
 
     fn run(&self, searcher: &Searcher, q: &Query) -> Result<Results> {
-        self.facet_values.prune(searcher);
-        let terms = analyzer::terms(&mut self.analyzer.clone(), &q.text);
+        self.segments.prune(searcher);
+        let mut terms = analyzer::terms(&mut self.analyzer.clone(), &q.text);
+        terms.truncate(MAX_QUERY_TERMS);
+        // Each group is a filter: a document must hold one of its terms.
+        let mut groups = vec![vec![self.scope_term(q)]];
+        for facet in Facet::ALL {
+            let field = self.fields.facet(facet);
+            let values: Vec<Term> = q
+                .filters
+                .iter()
+                .filter(|(f, _)| *f == facet)
+                .map(|(_, v)| Term::from_field_text(field, v))
+                .collect();
+            if !values.is_empty() {
+                groups.push(values);
+            }
+        }
         let mut collector = PageCollector {
-            by_score: !terms.is_empty(),
+            by_score: false,
             offset: q.offset,
             limit: q.limit,
             facets: &q.facets,
             facet_limit: q.facet_limit,
-            facet_values: &self.facet_values,
+            segments: &self.segments,
+            required: Vec::new(),
+            searcher,
+            fields: &self.fields,
         };
         if terms.is_empty() {
-            let query = self.restricted(q, None);
-            collector.by_score = false;
+            // The filters' posting lists drive the listing.
+            let query = restricted(None, groups);
             let page = searcher.search(query.as_ref(), &collector)?;
-            return Ok(Results {
-                hits: page.hits,
-                total: page.total,
-                facets: page.facets,
-                relaxed: false,
-            });
+            return Ok(page.into_results(false));
         }
-        let words: Vec<Box<dyn TantivyQuery>> = terms.iter().map(|t| self.word(t)).collect();
+        collector.by_score = true;
+        // A filter most documents pass (the public scope, a common level) is
+        // cheaper to check per match than to intersect; a narrow one (a
+        // campus, a département) is best left in the query, where it leads.
+        let mut in_query = Vec::new();
+        for group in groups {
+            let mut matching = 0;
+            for term in &group {
+                matching += searcher.doc_freq(term)?;
+            }
+            if matching * DENSE_FILTER_RATIO >= searcher.num_docs() {
+                collector.required.push(group);
+            } else {
+                in_query.push(group);
+            }
+        }
+        let words = terms
+            .iter()
+            .map(|t| self.word(searcher, t))
+            .collect::<Result<Vec<_>>>()?;
         let all_words =
             BooleanQuery::new(words.iter().map(|w| (Occur::Must, w.box_clone())).collect());
-        let page = searcher.search(&*self.restricted(q, Some(Box::new(all_words))), &collector)?;
+        let query = restricted(Some(Box::new(all_words)), in_query.clone());
+        let page = searcher.search(query.as_ref(), &collector)?;
         if page.total > 0 || terms.len() == 1 {
-            return Ok(Results {
-                hits: page.hits,
-                total: page.total,
-                facets: page.facets,
-                relaxed: false,
-            });
+            return Ok(page.into_results(false));
         }
         let any_word = BooleanQuery::new(words.into_iter().map(|w| (Occur::Should, w)).collect());
-        let page = searcher.search(&*self.restricted(q, Some(Box::new(any_word))), &collector)?;
-        Ok(Results {
-            hits: page.hits,
-            total: page.total,
-            facets: page.facets,
-            relaxed: page.total > 0,
-        })
+        let query = restricted(Some(Box::new(any_word)), in_query);
+        let page = searcher.search(query.as_ref(), &collector)?;
+        let relaxed = page.total > 0;
+        Ok(page.into_results(relaxed))
+    }
+
+    /// The term selecting the documents of `q`'s kind that its audience may
+    /// see.
+    fn scope_term(&self, q: &Query) -> Term {
+        let audience = match (&q.campus, q.include_private) {
+            (None, _) => Audience::Public,
+            (Some(campus), false) => Audience::PublicOf(campus),
+            (Some(campus), true) => Audience::AllOf(campus),
+        };
+        Term::from_field_text(self.fields.scope, &schema::scope_term(q.kind, audience))
     }
 
     /// Matches one analysed query term: exact in title or body, scored with
-    /// BM25, or within one edit with a constant score.
-    fn word(&self, term: &str) -> Box<dyn TantivyQuery> {
+    /// BM25, or within one edit with a constant score when the term is a
+    /// plausible typo (see [`FUZZY_MAX_DOC_FREQ`]).
+    fn word(&self, searcher: &Searcher, term: &str) -> Result<Box<dyn TantivyQuery>> {
         let title = Term::from_field_text(self.fields.title, term);
         let body = Term::from_field_text(self.fields.body, term);
+        let fuzzy = is_fuzzable(term)
+            && searcher.doc_freq(&title)? + searcher.doc_freq(&body)? < FUZZY_MAX_DOC_FREQ;
         let mut clauses: Vec<(Occur, Box<dyn TantivyQuery>)> = vec![
             (
                 Occur::Should,
@@ -331,7 +409,7 @@ impl SearchIndex {
                 Box::new(TermQuery::new(body.clone(), IndexRecordOption::WithFreqs)),
             ),
         ];
-        if is_fuzzable(term) {
+        if fuzzy {
             // The automaton also matches the exact term; that is harmless,
             // it only adds the same small constant to every match.
             clauses.push((
@@ -349,58 +427,7 @@ impl SearchIndex {
                 )),
             ));
         }
-        Box::new(BooleanQuery::new(clauses))
-    }
-
-    /// Wraps `matching` with the kind, visibility, campus and facet filters.
-    /// Filters score zero so that they do not disturb relevance. Without
-    /// `matching` (no text) the filters alone are the query.
-    fn restricted(
-        &self,
-        q: &Query,
-        matching: Option<Box<dyn TantivyQuery>>,
-    ) -> Box<dyn TantivyQuery> {
-        let audience = match (&q.campus, q.include_private) {
-            (None, _) => Audience::Public,
-            (Some(campus), false) => Audience::PublicOf(campus),
-            (Some(campus), true) => Audience::AllOf(campus),
-        };
-        let scope = raw_term(Term::from_field_text(
-            self.fields.scope,
-            &schema::scope_term(q.kind, audience),
-        ));
-        let mut filters = vec![scope];
-        for facet in Facet::ALL {
-            let values: Vec<&String> = q
-                .filters
-                .iter()
-                .filter(|(f, _)| *f == facet)
-                .map(|(_, v)| v)
-                .collect();
-            let field = self.fields.facet(facet);
-            match values.as_slice() {
-                [] => {}
-                [value] => filters.push(raw_term(Term::from_field_text(field, value))),
-                many => filters.push(Box::new(BooleanQuery::new(
-                    many.iter()
-                        .map(|v| (Occur::Should, raw_term(Term::from_field_text(field, v))))
-                        .collect(),
-                ))),
-            }
-        }
-        if matching.is_none() && filters.len() == 1 {
-            return filters.pop().expect("the scope filter");
-        }
-        let mut clauses: Vec<(Occur, Box<dyn TantivyQuery>)> =
-            Vec::with_capacity(filters.len() + 1);
-        clauses.extend(matching.map(|m| (Occur::Must, m)));
-        clauses.extend(filters.into_iter().map(|f| {
-            (
-                Occur::Must,
-                Box::new(ConstScoreQuery::new(f, 0.0)) as Box<dyn TantivyQuery>,
-            )
-        }));
-        Box::new(BooleanQuery::new(clauses))
+        Ok(Box::new(BooleanQuery::new(clauses)))
     }
 
     fn key_term(&self, kind: DocKind, id: &str) -> Term {
@@ -492,6 +519,43 @@ fn wipe(dir: &Path) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Combines `matching` with filter groups (a document must hold one term of
+/// each group). Filters score zero so that they do not disturb relevance.
+fn restricted(
+    matching: Option<Box<dyn TantivyQuery>>,
+    groups: Vec<Vec<Term>>,
+) -> Box<dyn TantivyQuery> {
+    let mut filters: Vec<Box<dyn TantivyQuery>> = groups
+        .into_iter()
+        .map(|mut group| -> Box<dyn TantivyQuery> {
+            if group.len() == 1 {
+                raw_term(group.pop().expect("one term"))
+            } else {
+                Box::new(BooleanQuery::new(
+                    group
+                        .into_iter()
+                        .map(|t| (Occur::Should, raw_term(t)))
+                        .collect(),
+                ))
+            }
+        })
+        .collect();
+    let matching = match matching {
+        None if filters.len() == 1 => return filters.pop().expect("one filter"),
+        Some(matching) if filters.is_empty() => return matching,
+        matching => matching,
+    };
+    let mut clauses: Vec<(Occur, Box<dyn TantivyQuery>)> = Vec::with_capacity(filters.len() + 1);
+    clauses.extend(matching.map(|m| (Occur::Must, m)));
+    clauses.extend(filters.into_iter().map(|f| {
+        (
+            Occur::Must,
+            Box::new(ConstScoreQuery::new(f, 0.0)) as Box<dyn TantivyQuery>,
+        )
+    }));
+    Box::new(BooleanQuery::new(clauses))
 }
 
 fn raw_term(term: Term) -> Box<dyn TantivyQuery> {

@@ -10,13 +10,16 @@
 //!   .rebuild(docs, seq) -> usize     replace everything, one commit, records `seq`
 //!   .apply(upserts, deletes, seq)    one commit, records `seq`
 //!   .search(&Query) -> Results       hits, exact total, facet counts
+//!   .set_cache_capacity(n)           answers cached until the next commit (default 1024)
 //! ```
 //!
 //! Each server keeps its own index and follows the change log kept in the
 //! database. The sequence number of the last applied change is written in the
 //! tantivy commit payload, atomically with the documents it covers, so after a
 //! crash or a restart the caller resumes from [`SearchIndex::last_seq`]
-//! without missing or double-applying anything. Merges keep the payload.
+//! without missing or double-applying anything. Merges keep the payload. The
+//! payload also records the schema version, and whether a full rebuild was
+//! ever committed ([`SearchIndex::needs_rebuild`]).
 //!
 //! # Text matching
 //!
@@ -28,10 +31,11 @@
 //!
 //! Every query term becomes a clause matching the exact term in the title
 //! (boost 3) or the body (boost 1), scored with BM25. Terms of at least
-//! [`FUZZY_MIN_CHARS`] characters and without digits also match any term at
-//! Levenshtein distance 1 (a transposition counts as one edit) with a small
-//! constant score, so one typo is forgiven while exact matches always rank
-//! first. Codes such as `M1805` are never fuzzed: a neighbouring code is a
+//! [`FUZZY_MIN_CHARS`] characters, without digits, and found in fewer than
+//! [`FUZZY_MAX_DOC_FREQ`] documents also match any term at Levenshtein
+//! distance 1 (a transposition counts as one edit) with a small constant
+//! score, so one typo is forgiven while exact matches always rank first.
+//! Codes such as `M1805` are never fuzzed: a neighbouring code is a
 //! different thing, not a typo.
 //!
 //! All terms must match (AND). When that finds nothing and the query has
@@ -52,6 +56,34 @@
 //! A private document (`public == false`) is returned only when the query sets
 //! `include_private` *and* names the campus that owns it; `campus: Some(..)`
 //! also restricts the results to that campus' documents.
+//!
+//! # Performance
+//!
+//! Every query computes an exact total and facet counts, so it visits every
+//! matching document; no top-k pruning applies. What keeps that cheap:
+//!
+//! - kind and audience are one indexed *scope* term per document and
+//!   audience (`formation/public`, `formation/campus/<slug>`…), so a query
+//!   starts from one posting list instead of intersecting three;
+//! - in text queries, filters that most documents pass (the public scope, a
+//!   common level) are tested per match against a cached per-segment bitset
+//!   rather than intersected; narrow ones stay in the query, where they lead;
+//! - a single collector counts the total, the facets and the page in one
+//!   pass, reading columns a block of documents at a time; each facet column
+//!   holds one string per document, the *set* of its values, so that every
+//!   column has the fastest one-value-per-document layout even for
+//!   multi-valued facets;
+//! - queries without text pick their page by walking a cached per-segment
+//!   title order instead of reading every matched title;
+//! - ids are read from the document store for the returned page only;
+//! - whole answers are cached until the next commit, like Elasticsearch's
+//!   request cache: listing pages, the heaviest requests, are also the most
+//!   repeated ones. Followers that batch the change log (one commit per few
+//!   seconds) keep that cache effective.
+//!
+//! `examples/bulk.rs` indexes synthetic formations and measures all this.
+
+#![warn(missing_docs)]
 
 mod analyzer;
 mod cache;
@@ -67,9 +99,20 @@ pub use index::SearchIndex;
 /// exactly: one edit on a short word makes another word.
 pub const FUZZY_MIN_CHARS: usize = 5;
 
+/// Query terms found in at least this many documents match exactly only.
+/// A frequent term is almost surely spelled as meant, and its neighbours at
+/// one edit are other words (`soudeur`, `sondeur`); skipping them also
+/// spares scanning their postings for the most common words. Typos are rare
+/// terms, so they keep their tolerance.
+pub const FUZZY_MAX_DOC_FREQ: u64 = 1_000;
+
 /// Largest `offset + limit` a query may ask for; deeper pages cost memory and
 /// nobody reads them.
 pub const MAX_WINDOW: usize = 10_000;
+
+/// Distinct query terms beyond this many are ignored: a pasted paragraph
+/// must not cost a clause per word.
+pub const MAX_QUERY_TERMS: usize = 16;
 
 /// Default number of values returned per facet, see [`Query::facet_limit`].
 pub const DEFAULT_FACET_LIMIT: usize = 100;

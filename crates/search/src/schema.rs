@@ -1,11 +1,11 @@
 //! Tantivy schema of the index and conversion of [`Document`]s.
 //!
-//! Nothing is stored in the document store: ids, sort keys and facet values
-//! are columnar (fast) fields, which are read without decompressing blocks
-//! and keep the index small.
+//! Sort keys and facet values are columnar (fast) fields, read for every
+//! matched document. Only the id and the title sort key are stored, read for
+//! the few documents of a returned page.
 
 use tantivy::schema::{
-    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, STRING,
+    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, STORED, STRING,
 };
 use tantivy::TantivyDocument;
 
@@ -25,19 +25,58 @@ pub(crate) struct Fields {
     /// every query then starts from a single posting list instead of
     /// intersecting kind, visibility and campus.
     pub scope: Field,
-    /// Fast-only: read back for hits.
+    /// Stored only: read back for the hits of the returned page.
     pub id: Field,
     pub title: Field,
     pub body: Field,
-    /// Fast-only: folded lower-case title, the sort key of match-all queries.
+    /// Folded lower-case title, the sort key of queries without text: fast
+    /// for sorting within a segment, stored for comparing across segments.
     pub title_sort: Field,
-    /// One indexed + fast raw field per facet, in [`Facet::ALL`] order.
+    /// One indexed raw field per facet, in [`Facet::ALL`] order, for filters.
     pub facets: [Field; 6],
+    /// One fast-only field per facet holding the document's *set* of values
+    /// as a single string (see [`facet_set`]), for counting.
+    pub facet_sets: [Field; 6],
 }
 
-/// Name of the columnar field holding `facet`'s values.
-pub(crate) fn facet_field_name(facet: Facet) -> String {
+/// Name of the indexed field holding `facet`'s values.
+fn facet_field_name(facet: Facet) -> String {
     format!("facet_{}", facet.as_str())
+}
+
+/// Name of the columnar field holding `facet`'s value sets.
+pub(crate) fn facet_set_field_name(facet: Facet) -> String {
+    format!("facet_{}_set", facet.as_str())
+}
+
+/// Separates the values of a facet set; a control character no facet value
+/// contains.
+pub(crate) const SET_SEPARATOR: char = '\u{1f}';
+
+/// Encodes the values of one facet of a document as one string: sorted,
+/// without duplicates, joined by [`SET_SEPARATOR`], empty when there is none.
+///
+/// Every document then has exactly one value in every facet column, the
+/// case columnar storage reads fastest, even for multi-valued facets such as
+/// modalities or documents without a value; counts per value are recovered
+/// from the counts per set when merging.
+fn facet_set(doc: &Document, facet: Facet) -> String {
+    let mut values: Vec<&str> = doc
+        .facets
+        .iter()
+        .filter(|(f, _)| *f == facet)
+        .map(|(_, v)| v.as_str())
+        .collect();
+    values.sort_unstable();
+    values.dedup();
+    let mut out = String::new();
+    for (i, value) in values.into_iter().enumerate() {
+        if i > 0 {
+            out.push(SET_SEPARATOR);
+        }
+        out.extend(value.chars().filter(|&c| c != SET_SEPARATOR));
+    }
+    out
 }
 
 pub(crate) const ID: &str = "id";
@@ -55,12 +94,13 @@ pub(crate) fn build() -> (Schema, Fields) {
     );
     let key = builder.add_text_field("key", STRING);
     let scope = builder.add_text_field("scope", STRING);
-    let id = builder.add_text_field(ID, FAST);
+    let id = builder.add_text_field(ID, STORED);
     let title = builder.add_text_field("title", french.clone());
     let body = builder.add_text_field("body", french);
-    let title_sort = builder.add_text_field(TITLE_SORT, FAST);
-    let facets =
-        Facet::ALL.map(|facet| builder.add_text_field(&facet_field_name(facet), STRING | FAST));
+    let title_sort = builder.add_text_field(TITLE_SORT, FAST | STORED);
+    let facets = Facet::ALL.map(|facet| builder.add_text_field(&facet_field_name(facet), STRING));
+    let facet_sets =
+        Facet::ALL.map(|facet| builder.add_text_field(&facet_set_field_name(facet), FAST));
     let fields = Fields {
         key,
         scope,
@@ -69,6 +109,7 @@ pub(crate) fn build() -> (Schema, Fields) {
         body,
         title_sort,
         facets,
+        facet_sets,
     };
     (builder.build(), fields)
 }
@@ -92,6 +133,9 @@ impl Fields {
         out.add_text(self.title_sort, domain::text::fold(&doc.title));
         for (facet, value) in &doc.facets {
             out.add_text(self.facet(*facet), value);
+        }
+        for facet in Facet::ALL {
+            out.add_text(self.facet_sets[facet as usize], facet_set(doc, facet));
         }
         out
     }
@@ -135,4 +179,55 @@ fn scope_terms(doc: &Document) -> Vec<String> {
         }
     }
     terms
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tantivy::columnar::Cardinality;
+
+    #[test]
+    fn facet_sets_are_sorted_unique_and_always_present() {
+        let mut doc = Document {
+            kind: DocKind::Formation,
+            id: "1".into(),
+            title: "T".into(),
+            body: String::new(),
+            facets: vec![
+                (Facet::Modality, "hybride".into()),
+                (Facet::Modality, "distanciel".into()),
+                (Facet::Modality, "hybride".into()),
+            ],
+            campus: None,
+            public: true,
+        };
+        assert_eq!(facet_set(&doc, Facet::Modality), "distanciel\u{1f}hybride");
+        assert_eq!(facet_set(&doc, Facet::Level), "");
+
+        // Documents without a value still have one (empty) set, so that the
+        // columns stay in their fastest, one-value-per-document layout.
+        let (schema, fields) = build();
+        let index = tantivy::Index::create_in_ram(schema);
+        index
+            .tokenizers()
+            .register(crate::analyzer::FRENCH, crate::analyzer::french());
+        let mut writer: tantivy::IndexWriter =
+            index.writer_with_num_threads(1, 15_000_000).unwrap();
+        writer.add_document(fields.to_tantivy(&doc)).unwrap();
+        doc.facets.clear();
+        writer.add_document(fields.to_tantivy(&doc)).unwrap();
+        writer.commit().unwrap();
+        let searcher = index.reader().unwrap().searcher();
+        let fast = searcher.segment_reader(0).fast_fields();
+        for facet in Facet::ALL {
+            let column = fast.str(&facet_set_field_name(facet)).unwrap().unwrap();
+            assert_eq!(
+                column.ords().get_cardinality(),
+                Cardinality::Full,
+                "{facet:?}"
+            );
+        }
+        let title = fast.str(TITLE_SORT).unwrap().unwrap();
+        assert_eq!(title.ords().get_cardinality(), Cardinality::Full);
+    }
 }

@@ -615,3 +615,203 @@ fn concurrent_searches_during_writes() {
     }
     assert_eq!(find(&index, DocKind::Formation, "cuisinier").total, 210);
 }
+
+#[test]
+fn frequent_words_match_exactly_only() {
+    let mut docs: Vec<Document> = (0..search::FUZZY_MAX_DOC_FREQ)
+        .map(|i| formation(&format!("s{i}"), "Soudeur"))
+        .collect();
+    docs.push(formation("n", "Sondeur"));
+    let index = index_of(docs);
+    let r = find(&index, DocKind::Formation, "soudeur");
+    assert_eq!(r.total as u64, search::FUZZY_MAX_DOC_FREQ);
+    // The rare word still tolerates a typo.
+    assert_eq!(ids(&find(&index, DocKind::Formation, "sondeir")), ["n"]);
+}
+
+#[test]
+fn facet_counts_add_up_across_segments_and_deletes() {
+    let index = SearchIndex::in_memory().unwrap();
+    let first = with_facets(
+        formation("1", "Peintre"),
+        &[
+            (Facet::Modality, "presentiel"),
+            (Facet::Modality, "distanciel"),
+        ],
+    );
+    let second = with_facets(
+        formation("2", "Peintre"),
+        &[(Facet::Modality, "distanciel")],
+    );
+    let third = with_facets(formation("3", "Peintre"), &[(Facet::Modality, "hybride")]);
+    let bare = formation("4", "Peintre");
+    index.apply(vec![first, bare], vec![], 1).unwrap();
+    index.apply(vec![second, third], vec![], 2).unwrap();
+    let mut q = Query::new(DocKind::Formation, "peintre");
+    q.facets = vec![Facet::Modality];
+    let r = index.search(&q).unwrap();
+    assert_eq!(r.total, 4);
+    assert_eq!(
+        r.facets,
+        vec![(
+            Facet::Modality,
+            vec![
+                ("distanciel".into(), 2),
+                ("hybride".into(), 1),
+                ("presentiel".into(), 1)
+            ]
+        )]
+    );
+    index
+        .apply(vec![], vec![(DocKind::Formation, "1".into())], 3)
+        .unwrap();
+    let r = index.search(&q).unwrap();
+    assert_eq!(
+        r.facets,
+        vec![(
+            Facet::Modality,
+            vec![("distanciel".into(), 1), ("hybride".into(), 1)]
+        )]
+    );
+}
+
+#[test]
+fn narrow_and_broad_audiences_give_the_same_rules() {
+    // Many public documents make the campus scopes narrow, which the index
+    // handles differently from the broad public scope.
+    let mut docs: Vec<Document> = (0..40)
+        .map(|i| {
+            let mut d = formation(&format!("p{i}"), "Soudeur public");
+            d.campus = Some("occitanie".into());
+            d
+        })
+        .collect();
+    let mut private = formation("x", "Soudeur privé");
+    private.campus = Some("guyane".into());
+    private.public = false;
+    let mut public = formation("y", "Soudeur guyanais");
+    public.campus = Some("guyane".into());
+    docs.push(private);
+    docs.push(public);
+    let index = index_of(docs);
+
+    let mut q = Query::new(DocKind::Formation, "soudeur");
+    assert_eq!(index.search(&q).unwrap().total, 41);
+    q.campus = Some("guyane".into());
+    assert_eq!(ids(&index.search(&q).unwrap()), ["y"]);
+    q.include_private = true;
+    let r = index.search(&q).unwrap();
+    assert_eq!(r.total, 2);
+    assert!(ids(&r).contains(&"x"));
+    q.text = "prive".into();
+    assert_eq!(ids(&index.search(&q).unwrap()), ["x"]);
+    q.campus = Some("occitanie".into());
+    assert_eq!(index.search(&q).unwrap().total, 0);
+}
+
+#[test]
+fn narrow_and_broad_filters_give_the_same_rules() {
+    let mut docs: Vec<Document> = (0..100)
+        .map(|i| {
+            with_facets(
+                formation(&format!("p{i}"), "Cuisinier"),
+                &[(Facet::Departement, "31"), (Facet::Level, "3")],
+            )
+        })
+        .collect();
+    docs.push(with_facets(
+        formation("g", "Aide cuisinier"),
+        &[(Facet::Departement, "973"), (Facet::Level, "3")],
+    ));
+    docs.push(with_facets(
+        formation("h", "Cuisinier boulanger"),
+        &[(Facet::Departement, "973"), (Facet::Level, "4")],
+    ));
+    let index = index_of(docs);
+    let total = |filters: &[(Facet, &str)]| {
+        let mut q = Query::new(DocKind::Formation, "cuisinier");
+        q.filters = filters.iter().map(|(f, v)| (*f, (*v).to_owned())).collect();
+        let with_text = index.search(&q).unwrap().total;
+        q.text.clear();
+        assert_eq!(index.search(&q).unwrap().total, with_text, "{filters:?}");
+        with_text
+    };
+    assert_eq!(total(&[(Facet::Departement, "973")]), 2);
+    assert_eq!(total(&[(Facet::Departement, "31")]), 100);
+    assert_eq!(
+        total(&[(Facet::Departement, "31"), (Facet::Departement, "973")]),
+        102
+    );
+    assert_eq!(
+        total(&[(Facet::Departement, "973"), (Facet::Level, "3")]),
+        1
+    );
+    assert_eq!(total(&[(Facet::Departement, "31"), (Facet::Level, "4")]), 0);
+    assert_eq!(total(&[(Facet::Level, "3"), (Facet::Level, "4")]), 102);
+
+    // Listings of few documents and of many pick their page differently.
+    let mut q = Query::new(DocKind::Formation, "");
+    q.filters = vec![(Facet::Departement, "973".into())];
+    assert_eq!(ids(&index.search(&q).unwrap()), ["g", "h"]);
+    q.filters = vec![(Facet::Level, "3".into())];
+    q.limit = 3;
+    let r = index.search(&q).unwrap();
+    assert_eq!(r.hits.len(), 3);
+    assert_eq!(r.hits[0].id, "g");
+}
+
+#[test]
+fn cached_answers_follow_commits() {
+    let index = index_of(vec![formation("1", "Fleuriste")]);
+    let mut q = Query::new(DocKind::Formation, "fleuriste");
+    q.facets = vec![Facet::Level];
+    assert_eq!(index.search(&q).unwrap().total, 1);
+    assert_eq!(index.search(&q).unwrap().total, 1);
+    index
+        .apply(
+            vec![with_facets(
+                formation("2", "Fleuriste"),
+                &[(Facet::Level, "3")],
+            )],
+            vec![],
+            2,
+        )
+        .unwrap();
+    let r = index.search(&q).unwrap();
+    assert_eq!(r.total, 2);
+    assert_eq!(r.facets, vec![(Facet::Level, vec![("3".into(), 1)])]);
+    index.set_cache_capacity(0);
+    assert_eq!(index.search(&q).unwrap().total, 2);
+}
+
+#[test]
+fn pages_reuse_cached_facet_counts_exactly() {
+    let docs = (0..30)
+        .map(|i| {
+            with_facets(
+                formation(&i.to_string(), &format!("Maçon {i:02}")),
+                &[(Facet::Level, if i % 3 == 0 { "3" } else { "4" })],
+            )
+        })
+        .collect();
+    let index = index_of(docs);
+    for text in ["", "macon"] {
+        let mut q = Query::new(DocKind::Formation, text);
+        q.facets = vec![Facet::Level];
+        q.limit = 5;
+        let first = index.search(&q).unwrap();
+        q.offset = 5;
+        let second = index.search(&q).unwrap();
+        index.set_cache_capacity(0);
+        assert_eq!(index.search(&q).unwrap(), second);
+        q.offset = 0;
+        assert_eq!(index.search(&q).unwrap(), first);
+        index.set_cache_capacity(1024);
+        assert_eq!(second.total, 30);
+        assert_eq!(
+            second.facets,
+            vec![(Facet::Level, vec![("4".into(), 20), ("3".into(), 10)])]
+        );
+        assert_ne!(first.hits, second.hits);
+    }
+}
