@@ -44,15 +44,19 @@ export PASSERELLE_DATA="$ROOT/data"
 export PASSERELLE_LOG=${PASSERELLE_LOG:-warn}
 
 log() { printf '\n== %s (%s)\n' "$*" "$(date +%T)"; }
+# Jiffies stolen from this virtual machine by the hypervisor (all CPUs).
+steal_ticks() { awk '/^cpu / {print $9}' /proc/stat; }
 # put KEY VALUE: one figure for the report.
 put() { printf '%s\t%s\n' "$1" "$2" >>"$RES/figures.tsv"; }
 # timed NAME CMD...: runs CMD, keeps its output in $RES/NAME.out, records wall time and peak RSS.
 timed() {
     local name=$1; shift
     put "$name.start_epoch" "$(date +%s.%N)"
+    local s0; s0=$(steal_ticks)
     /usr/bin/time -f '%e %M' -o "$RES/$name.time" "$@" >"$RES/$name.out" 2>&1 || {
         echo "FAILED: $*"; tail -30 "$RES/$name.out"; exit 1; }
     put "$name.end_epoch" "$(date +%s.%N)"
+    put "$name.steal_s" "$(awk -v a="$s0" -v b="$(steal_ticks)" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.1f", (b - a) / hz}')"
     read -r secs kb <"$RES/$name.time"
     put "$name.seconds" "$secs"
     put "$name.peak_rss_kb" "$kb"
@@ -66,10 +70,10 @@ wait_quiet() {
     local deadline=$(( $(date +%s) + ${BENCH_QUIET_WAIT:-180} )) other=
     while :; do
         local b0 s0=0 b1 s1=0
-        b0=$(awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat)
+        b0=$(awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat)
         [ -n "$SERVER_PID" ] && s0=$(awk '{print $14 + $15}' "/proc/$SERVER_PID/stat")
         sleep 3
-        b1=$(awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat)
+        b1=$(awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat)
         [ -n "$SERVER_PID" ] && s1=$(awk '{print $14 + $15}' "/proc/$SERVER_PID/stat")
         other=$(awk -v a="$b0" -v b="$b1" -v c="$s0" -v d="$s1" -v hz="$(getconf CLK_TCK)" \
             'BEGIN {printf "%.2f", ((b - a) - (d - c)) / hz / 3}')
@@ -130,6 +134,8 @@ put machine.mem_total_kb "$(awk '/MemTotal/ {print $2}' /proc/meminfo)"
 put machine.kernel "$(uname -r)"
 put run.date "$(date -u +%Y-%m-%dT%H:%MZ)"
 put run.loadavg_start "$(cut -d' ' -f1-3 /proc/loadavg)"
+RUN_STEAL0=$(steal_ticks)
+RUN_T0=$(date +%s)
 # Other work on the machine at the start (the figures are only as quiet as the machine).
 ps -eo pid,pcpu,etime,args --sort=-pcpu | head -8 | cut -c1-160 >"$RES/ps_start.txt"
 put run.commit "$(cd "$ROOT" && git rev-parse --short HEAD)$(cd "$ROOT" && git diff --quiet HEAD -- crates Cargo.toml Cargo.lock || echo ' (+ uncommitted changes in crates/)')"
@@ -233,18 +239,19 @@ curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null
 put serve.healthz_after_s "$(awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.2f", b - a}')"
 status_kb() { awk -v k="$1:" '$1 == k {print $2}' "/proc/$SERVER_PID/status"; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$SERVER_PID/stat"; }
-# Busy jiffies of the whole machine (all CPUs): user nice system irq softirq steal.
-busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
+# Busy jiffies of the whole machine (all CPUs): user nice system irq softirq.
+busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat; }
 HZ=$(getconf CLK_TCK)
 # phase_start / phase_end NAME: CPU seconds used by the server and by everything else
 # (load generator and any other process on the machine) during a run.
-phase_start() { P_C0=$(cpu_ticks); P_B0=$(busy_ticks); P_T0=$(date +%s.%N); put "$1.loadavg_before" "$(cut -d' ' -f1-3 /proc/loadavg)"; }
+phase_start() { P_C0=$(cpu_ticks); P_B0=$(busy_ticks); P_S0=$(steal_ticks); P_T0=$(date +%s.%N); put "$1.loadavg_before" "$(cut -d' ' -f1-3 /proc/loadavg)"; }
 phase_end() {
     local c1 b1 t1
     c1=$(cpu_ticks); b1=$(busy_ticks); t1=$(date +%s.%N)
     put "$1.server_cpu_s" "$(awk -v a="$P_C0" -v b="$c1" -v hz="$HZ" 'BEGIN {printf "%.1f", (b - a) / hz}')"
     put "$1.other_cpu_s" "$(awk -v a="$P_B0" -v b="$b1" -v c="$P_C0" -v d="$c1" -v hz="$HZ" 'BEGIN {printf "%.1f", ((b - a) - (d - c)) / hz}')"
     put "$1.wall_s" "$(awk -v a="$P_T0" -v b="$t1" 'BEGIN {printf "%.1f", b - a}')"
+    put "$1.steal_s" "$(awk -v a="$P_S0" -v b="$(steal_ticks)" -v hz="$HZ" 'BEGIN {printf "%.1f", (b - a) / hz}')"
 }
 # Published formations the search must find (all generated providers are published).
 expected_total() {
@@ -442,6 +449,7 @@ put serve_fresh.rss_file_after_load_kb "$(status_kb RssFile)"
 cleanup
 SERVER_PID=
 
+put run.steal_share "$(awk -v a="$RUN_STEAL0" -v b="$(steal_ticks)" -v t="$(( $(date +%s) - RUN_T0 ))" -v hz="$(getconf CLK_TCK)" -v n="$(nproc)" 'BEGIN {printf "%.1f", 100 * (b - a) / hz / (t * n)}')"
 log "report"
 python3 "$BENCH/report.py" --results "$RES" --out "$ROOT/BENCHMARKS.md"
 echo "BENCHMARKS.md written; raw results in $RES"
