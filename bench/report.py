@@ -214,9 +214,9 @@ def main():
         t1 = float(g("import_formations.end_epoch"))
         fi = float(g("import_formations.first_insert_epoch"))
         li = float(g("import_formations.last_insert_epoch"))
-        w(f"Phases of the first formations import, from the rows' `created_at` (1 s resolution): reading and "
-          f"checking every row (provider, commune and certification look-ups, one query each) "
-          f"**{fi - t0:.0f} s**; inserting (certification–ROME look-up, upsert, change log, a few queries per row) "
+        w(f"Phases of the first formations import, from the rows' `created_at` (1 s resolution): reading the "
+          f"file and checking every row against the reference data and the members (before the first insert) "
+          f"**{fi - t0:.0f} s**; inserting (upsert, ROME links, change log: a few statements per row) "
           f"**{li - fi:.0f} s**; commit and exit **{t1 - li:.0f} s**.\n")
     except (TypeError, ValueError):
         pass
