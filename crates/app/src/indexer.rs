@@ -15,15 +15,30 @@ use crate::{App, AppError};
 /// Formations are read from the database in pages of this size.
 const PAGE: i64 = 5_000;
 
+/// Above this many pending changes a follower rebuilds its index instead of
+/// applying them: after a 200,000-row import a rebuild took 31 s against
+/// 82 s incrementally (BENCHMARKS.md), and it streams, so memory stays flat.
+const REBUILD_ABOVE: i64 = 20_000;
+
 impl App {
-    /// Rebuilds the whole index from the database.
+    /// Rebuilds the whole index from the database. Documents are streamed
+    /// from the store to the index writer through a small channel, so memory
+    /// stays bounded whatever the size of the catalogue.
     pub async fn rebuild_index(&self) -> Result<usize, AppError> {
         // A rebuild follows a change of reference data: labels may have changed.
         self.set_cached_departements(None);
         let seq = self.store.last_change().await?;
-        let docs = self.all_documents().await?;
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Document, String>>(256);
         let index = self.index.clone();
-        let n = tokio::task::spawn_blocking(move || index.rebuild(docs.into_iter(), seq))
+        let writer = tokio::task::spawn_blocking(move || {
+            index.rebuild_from(std::iter::from_fn(|| rx.blocking_recv()), seq)
+        });
+        if let Err(e) = self.stream_documents(&tx).await {
+            // The writer sees the error, rolls back and keeps the old index.
+            let _ = tx.send(Err(e.to_string())).await;
+        }
+        drop(tx);
+        let n = writer
             .await
             .map_err(|e| AppError::Internal(e.to_string()))??;
         tracing::info!(documents = n, seq, "search index rebuilt");
@@ -31,22 +46,29 @@ impl App {
     }
 
     /// Applies the changes logged since the index's last commit, or rebuilds
-    /// when the index is new or a reference data set changed.
+    /// when the index is new, a reference data set changed, or so many
+    /// changes are pending that a rebuild is cheaper than applying them one
+    /// by one (a large import).
     pub async fn catch_up_index(&self) -> Result<(), AppError> {
         if !self.config.follow_index {
             return Ok(());
         }
+        let last_change = self.store.last_change().await?;
         // An index ahead of the change log belongs to another database (or
         // to this one before a restore): rebuild rather than trust it.
-        if self.index.needs_rebuild() || self.index.last_seq() > self.store.last_change().await? {
+        if self.index.needs_rebuild()
+            || self.index.last_seq() > last_change
+            || last_change - self.index.last_seq() > REBUILD_ABOVE
+        {
             self.rebuild_index().await?;
             return Ok(());
         }
+        let mut applied = false;
         loop {
             let since = self.index.last_seq();
             let changes = self.store.changes_since(since, 1_000).await?;
             let Some(last) = changes.last().map(|c| c.seq) else {
-                return Ok(());
+                break;
             };
             if changes.iter().any(|c| c.entity == "reference") {
                 self.rebuild_index().await?;
@@ -82,17 +104,29 @@ impl App {
             formation_ids.sort_unstable();
             formation_ids.dedup();
             let romes = self.rome_labels_for(&formation_ids).await?;
-            for id in formation_ids {
-                match self.store.formation(id).await? {
-                    Some(f) => upserts.push(formation_doc(&f, &campus_slugs, &romes)),
-                    None => deletes.push((DocKind::Formation, id.to_string())),
+            for chunk in formation_ids.chunks(500) {
+                let found = self.store.formations_by_ids(chunk).await?;
+                for id in chunk {
+                    match found.iter().find(|f| f.id == *id) {
+                        Some(f) => upserts.push(formation_doc(f, &campus_slugs, &romes)),
+                        None => deletes.push((DocKind::Formation, id.to_string())),
+                    }
                 }
             }
             let index = self.index.clone();
             tokio::task::spawn_blocking(move || index.apply(upserts, deletes, last))
                 .await
                 .map_err(|e| AppError::Internal(e.to_string()))??;
+            applied = true;
         }
+        if applied {
+            // Idle servers should not keep the writer's arena.
+            let index = self.index.clone();
+            tokio::task::spawn_blocking(move || index.release_writer())
+                .await
+                .map_err(|e| AppError::Internal(e.to_string()))??;
+        }
+        Ok(())
     }
 
     /// Follows the change log in the background.
@@ -134,9 +168,18 @@ impl App {
         Ok(out)
     }
 
-    async fn all_documents(&self) -> Result<Vec<Document>, AppError> {
+    /// Sends every document of the index to `tx`, formations page by page.
+    async fn stream_documents(
+        &self,
+        tx: &tokio::sync::mpsc::Sender<Result<Document, String>>,
+    ) -> Result<(), AppError> {
+        // The writer only stops early after an error of its own.
+        let send = |doc: Document| async move {
+            tx.send(Ok(doc))
+                .await
+                .map_err(|_| AppError::Internal("search index writer stopped".into()))
+        };
         let slugs = self.campus_slugs().await?;
-        let mut docs = Vec::new();
         let mut titles: HashMap<String, Vec<String>> = HashMap::new();
         for t in self.store.titles(None).await? {
             titles.entry(t.code_rome).or_default().push(t.label);
@@ -145,7 +188,7 @@ impl App {
             let mut body = titles.remove(&o.code_rome).unwrap_or_default().join(" ; ");
             body.push(' ');
             body.push_str(&o.code_rome);
-            docs.push(Document {
+            send(Document {
                 kind: DocKind::Occupation,
                 id: o.code_rome.clone(),
                 title: o.label.clone(),
@@ -153,14 +196,17 @@ impl App {
                 facets: vec![],
                 campus: None,
                 public: true,
-            });
+                payload: payload(&o),
+            })
+            .await?;
         }
+        drop(titles);
         for c in self.store.all_certifications().await? {
             let mut facets = Vec::new();
             if let Some(l) = c.level {
                 facets.push((Facet::Level, l.to_string()));
             }
-            docs.push(Document {
+            send(Document {
                 kind: DocKind::Certification,
                 id: c.code.to_string(),
                 title: c.label.clone(),
@@ -176,22 +222,27 @@ impl App {
                 facets,
                 campus: None,
                 public: c.active,
-            });
+                payload: String::new(),
+            })
+            .await?;
         }
         for m in self.store.all_members().await? {
-            docs.push(member_doc(&m, &slugs));
+            send(member_doc(&m, &slugs)).await?;
         }
-        let romes = self.store.all_formation_rome_labels().await?;
         let mut after = 0;
         loop {
             let page = self.store.all_formations(after, PAGE).await?;
             let Some(last) = page.last() else { break };
+            let romes = self
+                .store
+                .formation_rome_labels_between(after, last.id)
+                .await?;
             after = last.id;
             for f in &page {
-                docs.push(formation_doc(f, &slugs, &romes));
+                send(formation_doc(f, &slugs, &romes)).await?;
             }
         }
-        Ok(docs)
+        Ok(())
     }
 }
 
@@ -212,6 +263,7 @@ fn member_doc(m: &MemberRow, slugs: &HashMap<i64, String>) -> Document {
         facets,
         campus: slugs.get(&m.campus_id).cloned(),
         public: m.status == "publie" && m.kind != "exterieur",
+        payload: payload(m),
     }
 }
 
@@ -252,5 +304,12 @@ fn formation_doc(
         // A published formation of an outside provider stays visible: the
         // provider's page is what stays private.
         public: f.status == "publie",
+        payload: payload(f),
     }
+}
+
+/// The row a result list shows, stored with its document (see
+/// `App::hydrate`).
+fn payload(row: &impl serde::Serialize) -> String {
+    serde_json::to_string(row).unwrap_or_default()
 }

@@ -169,6 +169,18 @@ pub struct CertificationView {
     pub formations: Vec<FormationRow>,
 }
 
+/// The rows of a page of hits, read from the payloads the indexer stored
+/// with them (the search path then makes no database round trip). `None`
+/// when a payload is missing or unreadable, e.g. written by an older
+/// version: the caller reads the rows from the store instead. Rows are as
+/// fresh as the index, which follows the change log within seconds.
+fn hydrate<T: serde::de::DeserializeOwned>(res: &search::Results) -> Option<Vec<T>> {
+    res.hits
+        .iter()
+        .map(|h| serde_json::from_str(&h.payload).ok())
+        .collect()
+}
+
 fn pages(total: usize) -> usize {
     total.div_ceil(PER_PAGE).max(1)
 }
@@ -416,8 +428,13 @@ impl App {
             }
         }
         let res = self.index.search(&q)?;
-        let ids: Vec<i64> = res.hits.iter().filter_map(|h| h.id.parse().ok()).collect();
-        let items = self.store.formations_by_ids(&ids).await?;
+        let items = match hydrate(&res) {
+            Some(items) => items,
+            None => {
+                let ids: Vec<i64> = res.hits.iter().filter_map(|h| h.id.parse().ok()).collect();
+                self.store.formations_by_ids(&ids).await?
+            }
+        };
         let facets = self.facet_views(&res, &selected).await?;
         Ok(Page {
             items,
@@ -478,9 +495,15 @@ impl App {
         q.offset = (page - 1) * PER_PAGE;
         q.limit = PER_PAGE;
         let res = self.index.search(&q)?;
-        let codes: Vec<String> = res.hits.iter().map(|h| h.id.clone()).collect();
+        let items = match hydrate(&res) {
+            Some(items) => items,
+            None => {
+                let codes: Vec<String> = res.hits.iter().map(|h| h.id.clone()).collect();
+                self.store.occupations_by_codes(&codes).await?
+            }
+        };
         Ok(Page {
-            items: self.store.occupations_by_codes(&codes).await?,
+            items,
             total: res.total,
             page,
             pages: pages(res.total),
@@ -514,9 +537,15 @@ impl App {
             }
         }
         let res = self.index.search(&q)?;
-        let ids: Vec<i64> = res.hits.iter().filter_map(|h| h.id.parse().ok()).collect();
+        let items = match hydrate(&res) {
+            Some(items) => items,
+            None => {
+                let ids: Vec<i64> = res.hits.iter().filter_map(|h| h.id.parse().ok()).collect();
+                self.store.members_by_ids(&ids).await?
+            }
+        };
         Ok(Page {
-            items: self.store.members_by_ids(&ids).await?,
+            items,
             total: res.total,
             page,
             pages: pages(res.total),

@@ -166,14 +166,21 @@ fn formations(n: usize) -> impl Iterator<Item = Document> {
         if rng.below(5) == 0 {
             facets.push((Facet::Modality, "distanciel".to_owned()));
         }
+        let title = format!("{diploma} {specialty}");
+        // About the size of the JSON row the application stores for a result.
+        let payload = format!(
+            "{{\"id\":{i},\"title\":\"{title}\",\"provider_name\":\"{provider}\",\"body\":\"{}\"}}",
+            body.chars().take(400).collect::<String>()
+        );
         Document {
             kind: DocKind::Formation,
             id: format!("F{i:07}"),
-            title: format!("{diploma} {specialty}"),
+            title,
             body,
             facets,
             campus: Some(format!("campus-{}", rng.below(20))),
             public: rng.below(10) != 0,
+            payload,
         }
     })
 }

@@ -486,9 +486,19 @@ impl PageCollector<'_> {
             .skip(self.offset)
             .take(self.limit)
             .map(|r| {
+                let document: TantivyDocument =
+                    self.searcher.doc(DocAddress::new(r.segment_ord, r.doc))?;
+                let text = |field| {
+                    document
+                        .get_first(field)
+                        .and_then(|v| v.as_str())
+                        .unwrap_or_default()
+                        .to_owned()
+                };
                 Ok(Hit {
-                    id: self.stored(r.segment_ord, r.doc, self.fields.id)?,
+                    id: text(self.fields.id),
                     score: r.score,
+                    payload: text(self.fields.payload),
                 })
             })
             .collect()

@@ -181,6 +181,17 @@ impl SearchIndex {
     /// Searches keep seeing the previous content until the commit. Returns the
     /// number of documents indexed.
     pub fn rebuild(&self, docs: impl Iterator<Item = Document>, seq: i64) -> Result<usize> {
+        self.rebuild_from(docs.map(Ok), seq)
+    }
+
+    /// Like [`rebuild`](Self::rebuild), from a source that can fail (documents
+    /// streamed from a database): the first `Err` rolls everything back and
+    /// the index keeps its previous content.
+    pub fn rebuild_from(
+        &self,
+        docs: impl Iterator<Item = std::result::Result<Document, String>>,
+        seq: i64,
+    ) -> Result<usize> {
         let mut guard = self.writer()?;
         let writer = writer_of(&mut guard, &self.index)?;
         // Background merges would race with the final merge of everything.
@@ -189,7 +200,7 @@ impl SearchIndex {
             writer.delete_all_documents()?;
             let mut count = 0;
             for doc in docs {
-                writer.add_document(self.fields.to_tantivy(&doc))?;
+                writer.add_document(self.fields.to_tantivy(&doc.map_err(Error::Source)?))?;
                 count += 1;
             }
             self.commit(writer, seq, true)?;
@@ -213,8 +224,21 @@ impl SearchIndex {
             self.reader.reload()?;
         }
         writer.set_merge_policy(Box::new(LogMergePolicy::default()));
+        // The writer's indexing arena is the bulk of a rebuild's memory.
+        drop(guard.take());
         tracing::info!(count, seq, "search index rebuilt");
         Ok(count)
+    }
+
+    /// Drops the writer, its threads and its memory arena (tens of MB) until
+    /// the next write; servers call it when they have caught up. Waits for
+    /// the writer's pending merges.
+    pub fn release_writer(&self) -> Result<()> {
+        let writer = self.writer()?.take();
+        if let Some(writer) = writer {
+            writer.wait_merging_threads()?;
+        }
+        Ok(())
     }
 
     /// Applies changes in one commit recording `seq`: `deletes` first, then

@@ -132,6 +132,9 @@ pub enum Error {
     /// The query asks for something the index refuses to compute.
     #[error("invalid search query: {0}")]
     InvalidQuery(String),
+    /// The documents given to a rebuild could not be read.
+    #[error("cannot read the documents to index: {0}")]
+    Source(String),
 }
 
 /// Result type of this crate.
@@ -237,6 +240,10 @@ pub struct Document {
     pub campus: Option<String>,
     /// Whether visitors may find it.
     pub public: bool,
+    /// Opaque text stored with the document and returned in [`Hit::payload`],
+    /// not searched. Callers keep there what a result list shows, so that a
+    /// page of hits needs no second lookup in the database.
+    pub payload: String,
 }
 
 /// A search request.
@@ -287,6 +294,8 @@ pub struct Hit {
     pub id: String,
     /// Relevance; `0` for queries without text, which are sorted by title.
     pub score: f32,
+    /// [`Document::payload`] of the match, as indexed.
+    pub payload: String,
 }
 
 /// Answer to a [`Query`].

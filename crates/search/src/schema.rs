@@ -14,7 +14,7 @@ use crate::{DocKind, Document, Facet};
 
 /// Version of the schema and of the analysis chain. Bump it whenever either
 /// changes: an index written with another version is wiped and rebuilt.
-pub(crate) const SCHEMA_VERSION: u32 = 1;
+pub(crate) const SCHEMA_VERSION: u32 = 2;
 
 /// Handles on the fields of the schema.
 #[derive(Clone)]
@@ -32,6 +32,8 @@ pub(crate) struct Fields {
     /// Folded lower-case title, the sort key of queries without text: fast
     /// for sorting within a segment, stored for comparing across segments.
     pub title_sort: Field,
+    /// Stored only: the caller's row for result lists (`Document::payload`).
+    pub payload: Field,
     /// One indexed raw field per facet, in [`Facet::ALL`] order, for filters.
     pub facets: [Field; 6],
     /// One fast-only field per facet holding the document's *set* of values
@@ -98,6 +100,8 @@ pub(crate) fn build() -> (Schema, Fields) {
     let title = builder.add_text_field("title", french.clone());
     let body = builder.add_text_field("body", french);
     let title_sort = builder.add_text_field(TITLE_SORT, FAST | STORED);
+    // Stored only: results are hydrated from it (see `Document::payload`).
+    let payload = builder.add_text_field("payload", STORED);
     let facets = Facet::ALL.map(|facet| builder.add_text_field(&facet_field_name(facet), STRING));
     let facet_sets =
         Facet::ALL.map(|facet| builder.add_text_field(&facet_set_field_name(facet), FAST));
@@ -108,6 +112,7 @@ pub(crate) fn build() -> (Schema, Fields) {
         title,
         body,
         title_sort,
+        payload,
         facets,
         facet_sets,
     };
@@ -131,6 +136,9 @@ impl Fields {
         out.add_text(self.title, &doc.title);
         out.add_text(self.body, &doc.body);
         out.add_text(self.title_sort, domain::text::fold(&doc.title));
+        if !doc.payload.is_empty() {
+            out.add_text(self.payload, &doc.payload);
+        }
         for (facet, value) in &doc.facets {
             out.add_text(self.facet(*facet), value);
         }
@@ -200,6 +208,7 @@ mod tests {
             ],
             campus: None,
             public: true,
+            payload: String::new(),
         };
         assert_eq!(facet_set(&doc, Facet::Modality), "distanciel\u{1f}hybride");
         assert_eq!(facet_set(&doc, Facet::Level), "");

@@ -14,6 +14,7 @@ fn doc(kind: DocKind, id: &str, title: &str, body: &str) -> Document {
         facets: Vec::new(),
         campus: None,
         public: true,
+        payload: format!("payload of {id}"),
     }
 }
 
@@ -814,4 +815,24 @@ fn pages_reuse_cached_facet_counts_exactly() {
         );
         assert_ne!(first.hits, second.hits);
     }
+}
+
+#[test]
+fn hits_carry_their_payload_across_segments() {
+    let index = index_of(vec![
+        formation("1", "Aide-soignant"),
+        formation("2", "Auxiliaire de puériculture"),
+    ]);
+    // A second commit makes a second segment: the page is merged across both.
+    index
+        .apply(vec![formation("3", "Aide à domicile")], Vec::new(), 2)
+        .unwrap();
+    let results = find(&index, DocKind::Formation, "aide");
+    let mut got: Vec<(&str, &str)> = results
+        .hits
+        .iter()
+        .map(|h| (h.id.as_str(), h.payload.as_str()))
+        .collect();
+    got.sort_unstable();
+    assert_eq!(got, vec![("1", "payload of 1"), ("3", "payload of 3")]);
 }

@@ -795,16 +795,21 @@ impl Store {
 }
 
 impl Store {
-    /// ROME labels of every formation, joined, keyed by formation id (for
-    /// the search index).
-    pub async fn all_formation_rome_labels(
+    /// ROME labels of the formations with `after_id < id <= upto_id`,
+    /// joined in code order, keyed by formation id (for the search index,
+    /// which reads formations by pages of ids).
+    pub async fn formation_rome_labels_between(
         &self,
+        after_id: i64,
+        upto_id: i64,
     ) -> Result<std::collections::HashMap<i64, String>> {
         let rows: Vec<(i64, String)> = on_pool!(self, |p| {
             sqlx::query_as(
                 "SELECT fr.formation_id, o.label FROM formation_romes fr JOIN occupations o ON o.code_rome = fr.code_rome \
-                 ORDER BY fr.formation_id",
+                 WHERE fr.formation_id > $1 AND fr.formation_id <= $2 ORDER BY fr.formation_id, fr.code_rome",
             )
+            .bind(after_id)
+            .bind(upto_id)
             .fetch_all(p)
             .await?
         });

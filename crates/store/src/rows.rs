@@ -1,6 +1,6 @@
 //! Rows read back for pages, the API and the search index.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A campus.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -19,7 +19,7 @@ pub struct CampusRow {
 }
 
 /// A member organisation with its commune.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
 pub struct MemberRow {
     pub id: i64,
     pub campus_id: i64,
@@ -55,7 +55,7 @@ pub struct ContactRow {
 }
 
 /// A formation with the names of its provider, site and certification.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
 pub struct FormationRow {
     pub id: i64,
     pub campus_id: i64,
@@ -99,7 +99,7 @@ pub struct NoteRow {
 }
 
 /// A ROME fiche with its domain labels.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
 pub struct OccupationRow {
     pub code_rome: String,
     pub label: String,
