@@ -1,6 +1,9 @@
 //! Configuration, read once at start and passed in, so that tests control it.
 
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use chrono::{DateTime, Duration, Utc};
 
 /// Default database: an SQLite file beside the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://./passerelle-data/passerelle.db";
@@ -20,9 +23,151 @@ pub struct Config {
     pub follow_index: bool,
     /// The reference data shipped with the project (`data/`).
     pub data_dir: PathBuf,
-    /// Token that enables API writes until accounts exist; `None` disables
-    /// writes through the API.
-    pub admin_token: Option<String>,
+    /// Where "now" comes from: the system clock, or a clock tests move.
+    pub clock: Clock,
+    /// Cost of password hashing (Argon2id).
+    pub password_cost: PasswordCost,
+    /// Session lifetimes.
+    pub sessions: SessionLimits,
+    /// Sign-in throttling.
+    pub throttle: Throttle,
+    /// Whether the site is served over HTTPS (directly or behind a proxy
+    /// that terminates TLS): adds HSTS. Session cookies are `Secure` anyway.
+    pub https: bool,
+}
+
+impl Config {
+    /// A configuration with the production defaults for everything but the
+    /// database and the data directory.
+    pub fn new(database_url: impl Into<String>, data_dir: PathBuf) -> Self {
+        Self {
+            database_url: database_url.into(),
+            index_dir: None,
+            follow_index: true,
+            data_dir,
+            clock: Clock::System,
+            password_cost: PasswordCost::default(),
+            sessions: SessionLimits::default(),
+            throttle: Throttle::default(),
+            https: false,
+        }
+    }
+}
+
+/// The source of the current time.
+#[derive(Clone, Default)]
+pub enum Clock {
+    /// The system clock.
+    #[default]
+    System,
+    /// A clock that only moves when told (tests).
+    Manual(Arc<Mutex<DateTime<Utc>>>),
+}
+
+impl Clock {
+    /// A manual clock set at `at`.
+    pub fn manual(at: DateTime<Utc>) -> Self {
+        Clock::Manual(Arc::new(Mutex::new(at)))
+    }
+
+    /// The current time.
+    pub fn now(&self) -> DateTime<Utc> {
+        match self {
+            Clock::System => Utc::now(),
+            Clock::Manual(t) => *t.lock().unwrap_or_else(PoisonError::into_inner),
+        }
+    }
+
+    /// Moves a manual clock forward; does nothing to the system clock.
+    pub fn advance(&self, by: Duration) {
+        if let Clock::Manual(t) = self {
+            *t.lock().unwrap_or_else(PoisonError::into_inner) += by;
+        }
+    }
+}
+
+impl std::fmt::Debug for Clock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Clock::System => f.write_str("Clock::System"),
+            Clock::Manual(_) => write!(f, "Clock::Manual({})", self.now()),
+        }
+    }
+}
+
+/// Argon2id parameters. The default is OWASP's recommendation (19 MiB,
+/// 2 passes, 1 lane); tests lower it to keep the suite fast, nothing else
+/// should.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PasswordCost {
+    /// Memory in KiB.
+    pub memory_kib: u32,
+    /// Passes.
+    pub iterations: u32,
+    /// Lanes.
+    pub parallelism: u32,
+}
+
+impl Default for PasswordCost {
+    fn default() -> Self {
+        Self {
+            memory_kib: 19 * 1024,
+            iterations: 2,
+            parallelism: 1,
+        }
+    }
+}
+
+impl PasswordCost {
+    /// The cheapest parameters Argon2 accepts, for tests only.
+    pub fn for_tests() -> Self {
+        Self {
+            memory_kib: 64,
+            iterations: 1,
+            parallelism: 1,
+        }
+    }
+}
+
+/// How long a session lives (ASVS 5.0 level 2: 30 minutes idle, 12 hours
+/// in all, then the person signs in again).
+#[derive(Debug, Clone, Copy)]
+pub struct SessionLimits {
+    /// Ends a session unused for this long.
+    pub idle: Duration,
+    /// Ends a session this long after sign-in, used or not.
+    pub absolute: Duration,
+}
+
+impl Default for SessionLimits {
+    fn default() -> Self {
+        Self {
+            idle: Duration::minutes(30),
+            absolute: Duration::hours(12),
+        }
+    }
+}
+
+/// Limits on failed sign-ins, counted in the database so that they hold
+/// across servers. Benchmarks may raise them (and say so).
+#[derive(Debug, Clone, Copy)]
+pub struct Throttle {
+    /// Length of a counting window.
+    pub window: Duration,
+    /// Failed sign-ins allowed per account in a window.
+    pub per_account: i64,
+    /// Failed sign-ins allowed per address (IPv4 /24, IPv6 /48) in a window.
+    pub per_address: i64,
+}
+
+impl Default for Throttle {
+    fn default() -> Self {
+        Self {
+            window: Duration::minutes(15),
+            per_account: 5,
+            per_address: 50,
+        }
+    }
 }
 
 impl Config {

@@ -9,19 +9,37 @@ use domain::network::chrono_free::Date;
 use domain::network::SessionInput;
 use store::{CampusInput, ContactInput, Visibility};
 
+use crate::accounts::NewAccount;
 use crate::imports::ImportError;
-use crate::App;
+use crate::policy::{Actor, Grant};
+use crate::{App, AppError};
 
 /// Slug of the demonstration campus.
 pub const DEMO_SLUG: &str = "demo";
+
+/// Slug of the second, small demonstration campus, which shows that
+/// campuses are isolated from each other.
+pub const DEMO_B_SLUG: &str = "demo-b";
+
+/// An account of the demonstration, with the password generated for it.
+#[derive(Debug, Clone)]
+pub struct DemoAccount {
+    /// Sign-in address.
+    pub email: String,
+    /// What the account shows.
+    pub role_label: String,
+    /// Generated at creation, printed once, never stored in clear.
+    pub password: String,
+}
 
 /// UAI of the support establishment (Lycée Bertène Juminer).
 const SUPPORT_UAI: &str = "9730235T";
 
 impl App {
-    /// Creates the demonstration campus unless it exists; returns whether it
-    /// was created.
+    /// Creates the demonstration campuses (`demo`, and the small `demo-b`)
+    /// unless they exist; returns whether the main one was created.
     pub async fn seed_demo(&self) -> Result<bool, ImportError> {
+        self.seed_demo_b().await?;
         if self.store.campus_by_slug(DEMO_SLUG).await?.is_some() {
             return Ok(false);
         }
@@ -132,5 +150,166 @@ impl App {
         tx.commit().await?;
         self.catch_up_index().await?;
         Ok(true)
+    }
+
+    /// The second campus: four invented organisations of a water campus in
+    /// Occitanie, one of them and one formation as drafts.
+    async fn seed_demo_b(&self) -> Result<(), ImportError> {
+        if self.store.campus_by_slug(DEMO_B_SLUG).await?.is_some() {
+            return Ok(());
+        }
+        let dir = self.config.data_dir.join("demo-b");
+        let read = |name: &str| {
+            std::fs::read(dir.join(name))
+                .map_err(|e| ImportError::Failed(format!("{}: {e}", dir.join(name).display())))
+        };
+        let campus = CampusInput {
+            slug: DEMO_B_SLUG.into(),
+            name: "Campus des métiers et des qualifications de l'eau en Occitanie (démonstration B)".into(),
+            sector: domain::Sector::Energy,
+            theme: Some("Eau, assainissement et environnement".into()),
+            description: Some(
+                "Second campus de démonstration, entièrement fictif : il montre que les données d'un campus \
+                 (brouillons, contacts, apprenants) ne sont jamais visibles depuis un autre."
+                    .into(),
+            ),
+            label_start: Some("2022-09-01".into()),
+            label_end: Some("2027-08-31".into()),
+            time_zone: "Europe/Paris".into(),
+            website: None,
+            territories: vec![
+                ("departement".into(), "34".into()),
+                ("departement".into(), "30".into()),
+                ("departement".into(), "11".into()),
+            ],
+        };
+        let mut tx = self.store.begin().await?;
+        tx.upsert_campus(&campus).await?;
+        tx.commit().await?;
+        self.import_members_sheet(
+            "data/demo-b/members.csv",
+            &read("members.csv")?,
+            DEMO_B_SLUG,
+        )
+        .await?;
+        self.import_formations_sheet(
+            "data/demo-b/formations.csv",
+            &read("formations.csv")?,
+            DEMO_B_SLUG,
+        )
+        .await?;
+        let campus_row = self.campus(DEMO_B_SLUG).await?;
+        let mut tx = self.store.begin().await?;
+        for (i, m) in self
+            .store
+            .members(campus_row.id, false)
+            .await?
+            .iter()
+            .enumerate()
+        {
+            tx.replace_contacts(
+                m.id,
+                &[ContactInput {
+                    name: format!("Contact fictif B{}", i + 1),
+                    role: Some("Référent·e campus".into()),
+                    email: Some(format!("contact-b{}@example.org", i + 1)),
+                    phone: None,
+                    invented: true,
+                }],
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        self.catch_up_index().await?;
+        Ok(())
+    }
+
+    /// Creates one account per role on the demonstration campuses, unless
+    /// accounts exist already; returns those created with their generated
+    /// passwords (printed once by `passerelle demo`, never fixed in code).
+    pub async fn seed_demo_accounts(&self) -> Result<Vec<DemoAccount>, AppError> {
+        if !self.store.users().await?.is_empty() {
+            return Ok(Vec::new());
+        }
+        let a = self.campus(DEMO_SLUG).await?;
+        let b = self.campus(DEMO_B_SLUG).await?;
+        let member_of = |campus_id: i64, name: &'static str| async move {
+            let members = self.store.members(campus_id, false).await?;
+            members
+                .into_iter()
+                .find(|m| m.name == name)
+                .map(|m| m.id)
+                .ok_or_else(|| AppError::NotFound(format!("membre de démonstration {name}")))
+        };
+        let editor_a = member_of(a.id, "Lycée polyvalent Bertène Juminer").await?;
+        let editor_b = member_of(b.id, "CFA des métiers de l'eau (fictif)").await?;
+        let grant = |role, campus_id: Option<i64>, member_id: Option<i64>| Grant {
+            role,
+            campus_id,
+            member_id,
+        };
+        use domain::accounts::Role::*;
+        let accounts = [
+            (
+                "admin.reseau@example.org",
+                "Administration du réseau (démo)",
+                grant(NetworkAdmin, None, None),
+            ),
+            (
+                "equipe.demo@example.org",
+                "Équipe du campus demo (démo)",
+                grant(CampusManager, Some(a.id), None),
+            ),
+            (
+                "redaction.demo@example.org",
+                "Rédaction Lycée Bertène Juminer (démo)",
+                grant(MemberEditor, Some(a.id), Some(editor_a)),
+            ),
+            (
+                "observation.demo@example.org",
+                "Observation Région (démo)",
+                grant(Observer, Some(a.id), None),
+            ),
+            (
+                "apprenant.demo@example.org",
+                "Apprenant·e fictif·ve (démo)",
+                grant(Learner, Some(a.id), None),
+            ),
+            (
+                "equipe.demo-b@example.org",
+                "Équipe du campus demo-b (démo)",
+                grant(CampusManager, Some(b.id), None),
+            ),
+            (
+                "redaction.demo-b@example.org",
+                "Rédaction CFA de l'eau (démo)",
+                grant(MemberEditor, Some(b.id), Some(editor_b)),
+            ),
+            (
+                "apprenant.demo-b@example.org",
+                "Apprenant·e fictif·ve B (démo)",
+                grant(Learner, Some(b.id), None),
+            ),
+        ];
+        let mut created = Vec::new();
+        for (email, name, g) in accounts {
+            let (_, password) = self
+                .create_account(
+                    &Actor::operator(),
+                    &NewAccount {
+                        email: email.into(),
+                        display_name: name.into(),
+                        password: None,
+                        grants: vec![g],
+                    },
+                )
+                .await?;
+            created.push(DemoAccount {
+                email: email.into(),
+                role_label: g.role.label().into(),
+                password: password.unwrap_or_default(),
+            });
+        }
+        Ok(created)
     }
 }

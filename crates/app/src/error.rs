@@ -15,6 +15,9 @@ pub enum AppError {
     /// The credentials do not allow this action.
     #[error("action non autorisée")]
     Forbidden,
+    /// Too many attempts (sign-in throttling, rate limits); try later.
+    #[error("trop de tentatives : réessayez dans quelques minutes")]
+    TooManyRequests,
     /// The input is invalid; every problem is listed with its field.
     #[error("données invalides")]
     Invalid(Vec<FieldError>),
@@ -39,6 +42,7 @@ impl AppError {
             AppError::NotFound(_) => "not_found",
             AppError::Unauthorized => "unauthorized",
             AppError::Forbidden => "forbidden",
+            AppError::TooManyRequests => "too_many_requests",
             AppError::Invalid(_) => "invalid",
             AppError::Conflict(_) => "conflict",
             AppError::Store(store::StoreError::NotFound(_)) => "not_found",

@@ -2,6 +2,7 @@
 //! CLI do goes through here. The authorization policy (`policy`) decides
 //! every access to campus data; handlers never decide on their own.
 
+pub mod accounts;
 pub mod config;
 pub mod demo;
 pub mod error;
@@ -16,7 +17,7 @@ use std::sync::Arc;
 
 pub use config::Config;
 pub use error::AppError;
-pub use policy::{Action, Actor};
+pub use policy::{Action, Actor, Resource};
 pub use search::SearchIndex;
 pub use store::Store;
 
@@ -33,6 +34,10 @@ pub struct App {
     /// Names of the départements, read once: every catalogue search labels
     /// its facets with them. Cleared when reference data changes.
     departements: Arc<std::sync::RwLock<Option<DepartementNames>>>,
+    /// The shipped list of common passwords, read on first use.
+    common_passwords: Arc<std::sync::OnceLock<Arc<std::collections::HashSet<String>>>>,
+    /// What sign-ins for unknown addresses verify against (see `accounts`).
+    dummy_hash: Arc<std::sync::OnceLock<String>>,
 }
 
 impl App {
@@ -50,6 +55,8 @@ impl App {
             index: Arc::new(index),
             config: Arc::new(config),
             departements: Arc::default(),
+            common_passwords: Arc::default(),
+            dummy_hash: Arc::default(),
         };
         app.catch_up_index().await?;
         Ok(app)

@@ -12,7 +12,7 @@ use store::{
     TitleRow, Visibility,
 };
 
-use crate::policy::{authorize, sees_private, Action, Actor};
+use crate::policy::{allows, Action, Actor, Resource};
 use crate::{App, AppError};
 
 /// Results per page in listings.
@@ -219,25 +219,32 @@ impl App {
             .ok_or_else(|| AppError::NotFound(format!("campus {slug}")))
     }
 
-    /// Members of a campus as the actor may see them (published only for
-    /// visitors).
+    /// Members of a campus as the actor may see them (published only, but
+    /// for the campus' team), and whether private ones are included.
     pub async fn campus_members(
         &self,
-        actor: Actor,
+        actor: &Actor,
         slug: &str,
-    ) -> Result<(CampusRow, Vec<MemberRow>), AppError> {
-        authorize(actor, Action::ReadPublic)?;
+    ) -> Result<(CampusRow, Vec<MemberRow>, bool), AppError> {
         let campus = self.campus(slug).await?;
-        let members = self.store.members(campus.id, !sees_private(actor)).await?;
-        Ok((campus, members))
+        let private = allows(actor, Action::ReadPrivate, Resource::Campus(campus.id));
+        let members = self.store.members(campus.id, !private).await?;
+        Ok((campus, members, private))
     }
 
     /// A member's page; unpublished members and outside organisations are
     /// hidden from visitors (as if they did not exist).
-    pub async fn member_view(&self, actor: Actor, id: i64) -> Result<MemberView, AppError> {
+    pub async fn member_view(&self, actor: &Actor, id: i64) -> Result<MemberView, AppError> {
         let not_found = || AppError::NotFound(format!("membre {id}"));
         let member = self.store.member(id).await?.ok_or_else(not_found)?;
-        let private = sees_private(actor);
+        let private = allows(
+            actor,
+            Action::ReadPrivate,
+            Resource::Member {
+                campus_id: member.campus_id,
+                member_id: member.id,
+            },
+        );
         if !private && (member.status != "publie" || member.kind == "exterieur") {
             return Err(not_found());
         }
@@ -274,10 +281,17 @@ impl App {
     }
 
     /// A formation's page; drafts are hidden from visitors.
-    pub async fn formation_view(&self, actor: Actor, id: i64) -> Result<FormationView, AppError> {
+    pub async fn formation_view(&self, actor: &Actor, id: i64) -> Result<FormationView, AppError> {
         let not_found = || AppError::NotFound(format!("formation {id}"));
         let formation = self.store.formation(id).await?.ok_or_else(not_found)?;
-        let private = sees_private(actor);
+        let private = allows(
+            actor,
+            Action::ReadPrivate,
+            Resource::Formation {
+                campus_id: formation.campus_id,
+                provider_id: formation.provider_id,
+            },
+        );
         if !private && formation.status != "publie" {
             return Err(not_found());
         }
@@ -393,17 +407,38 @@ impl App {
         Ok(names)
     }
 
+    /// Whether a search restricted to campus `slug` includes its drafts and
+    /// private organisations: only for those who may read the whole campus'
+    /// private data. Searches across campuses only ever show public data.
+    async fn sees_campus_drafts(
+        &self,
+        actor: &Actor,
+        slug: Option<&str>,
+    ) -> Result<bool, AppError> {
+        let Some(slug) = slug else {
+            return Ok(false);
+        };
+        if actor.is_visitor() {
+            return Ok(false);
+        }
+        let campus = self.campus(slug).await?;
+        Ok(allows(
+            actor,
+            Action::ReadPrivate,
+            Resource::Campus(campus.id),
+        ))
+    }
+
     /// Searches the catalogue of formations with facets.
     pub async fn search_formations(
         &self,
-        actor: Actor,
+        actor: &Actor,
         cq: &CatalogueQuery,
     ) -> Result<Page<FormationRow>, AppError> {
-        authorize(actor, Action::ReadPublic)?;
         let page = cq.page.max(1);
         let mut q = Query::new(DocKind::Formation, cq.q.clone());
         q.campus = cq.campus.clone();
-        q.include_private = sees_private(actor) && cq.campus.is_some();
+        q.include_private = self.sees_campus_drafts(actor, cq.campus.as_deref()).await?;
         q.offset = (page - 1) * PER_PAGE;
         q.limit = PER_PAGE;
         q.facets = vec![
@@ -516,13 +551,12 @@ impl App {
     /// facets by kind and département.
     pub async fn search_members(
         &self,
-        actor: Actor,
+        actor: &Actor,
         mq: &MemberQuery,
     ) -> Result<Page<MemberRow>, AppError> {
-        authorize(actor, Action::ReadPublic)?;
         let page = mq.page.max(1);
         let mut q = Query::new(DocKind::Member, mq.q.clone());
-        q.include_private = sees_private(actor) && mq.campus.is_some();
+        q.include_private = self.sees_campus_drafts(actor, mq.campus.as_deref()).await?;
         q.campus = mq.campus.clone();
         q.offset = (page - 1) * PER_PAGE;
         q.limit = PER_PAGE;

@@ -4,23 +4,32 @@
 use domain::network::{FieldError, FormationInput, MemberInput, SessionInput};
 use store::Upsert;
 
-use crate::policy::{authorize, Action, Actor};
+use crate::policy::{authorize, Action, Actor, Resource};
 use crate::{App, AppError};
 
 impl App {
     /// Creates or updates a member of a campus (keyed on SIRET, UAI, name).
     pub async fn save_member(
         &self,
-        actor: Actor,
+        actor: &Actor,
         slug: &str,
         input: &MemberInput,
     ) -> Result<Upsert, AppError> {
-        authorize(actor, Action::Write)?;
         let campus = self.campus(slug).await?;
         input.validate().map_err(AppError::Invalid)?;
         self.check_commune("code_insee", input.code_insee.as_deref())
             .await?;
         let mut tx = self.store.begin().await?;
+        // Updating a member is its editors' right; adding one, the campus'.
+        let existing = tx.existing_member(campus.id, input).await?;
+        let resource = match existing {
+            Some(member_id) => Resource::Member {
+                campus_id: campus.id,
+                member_id,
+            },
+            None => Resource::Campus(campus.id),
+        };
+        authorize(actor, Action::Write, resource)?;
         let result = tx.upsert_member(campus.id, input).await?;
         tx.commit().await?;
         self.catch_up_index().await?;
@@ -32,14 +41,21 @@ impl App {
     /// given.
     pub async fn save_formation(
         &self,
-        actor: Actor,
+        actor: &Actor,
         slug: &str,
         key: &str,
         input: &FormationInput,
         sessions: &[SessionInput],
     ) -> Result<Upsert, AppError> {
-        authorize(actor, Action::Write)?;
         let campus = self.campus(slug).await?;
+        authorize(
+            actor,
+            Action::Write,
+            Resource::Formation {
+                campus_id: campus.id,
+                provider_id: input.provider_id,
+            },
+        )?;
         let mut errors = input.validate().err().unwrap_or_default();
         for s in sessions {
             errors.extend(s.validate().err().unwrap_or_default());
@@ -73,6 +89,18 @@ impl App {
             }
         }
         let mut tx = self.store.begin().await?;
+        // Moving a formation away from a provider needs that provider's
+        // right too.
+        if let Some(previous) = tx.formation_provider(campus.id, key.trim()).await? {
+            authorize(
+                actor,
+                Action::Write,
+                Resource::Formation {
+                    campus_id: campus.id,
+                    provider_id: previous,
+                },
+            )?;
+        }
         let rome = self.rome_links(&mut tx, input).await?;
         let result = tx
             .upsert_formation(

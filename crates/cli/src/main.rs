@@ -42,6 +42,43 @@ enum Command {
     Export(ExportCommand),
     /// Rebuild the search index from the database.
     Reindex,
+    /// Accounts and API tokens.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create an account and print its generated password (shown once).
+    CreateUser {
+        /// E-mail address, the sign-in identifier.
+        #[arg(long)]
+        email: String,
+        /// network_admin, campus_manager, member_editor, observer or learner.
+        #[arg(long)]
+        role: String,
+        /// Campus of the role (every role but network_admin).
+        #[arg(long)]
+        campus: Option<String>,
+        /// Member organisation id (member_editor).
+        #[arg(long)]
+        member: Option<i64>,
+        /// Name shown in the interface (default: the address).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Create an API token for an account and print it (shown once).
+    CreateToken {
+        /// E-mail address of the account.
+        #[arg(long)]
+        email: String,
+        /// Allow writes (default: read-only).
+        #[arg(long)]
+        write: bool,
+        /// Name of the token, to recognise it in the account page.
+        #[arg(long, default_value = "ligne de commande")]
+        name: String,
+    },
 }
 
 #[derive(Args)]
@@ -49,6 +86,10 @@ struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
+    /// Serve plain HTTP on an address other than loopback (session cookies
+    /// are `Secure`: browsers only send them over HTTPS or to localhost).
+    #[arg(long)]
+    allow_plain_http: bool,
 }
 
 #[derive(Args)]
@@ -157,34 +198,44 @@ fn main() -> ExitCode {
 /// own the on-disk search index (serve, demo, reindex).
 fn config(database_url: Option<String>, follow_index: bool) -> Config {
     let database_url = database_url.unwrap_or_else(|| app::config::DEFAULT_DATABASE_URL.to_owned());
-    Config {
-        index_dir: follow_index.then(|| Config::default_index_dir(&database_url)),
-        follow_index,
-        database_url,
-        data_dir: Config::default_data_dir(),
-        admin_token: std::env::var("PASSERELLE_ADMIN_TOKEN")
-            .ok()
-            .filter(|t| t.len() >= 16),
-    }
+    let mut config = Config::new(database_url.clone(), Config::default_data_dir());
+    config.index_dir = follow_index.then(|| Config::default_index_dir(&database_url));
+    config.follow_index = follow_index;
+    // Set when a proxy in front terminates TLS: adds HSTS.
+    config.https = std::env::var("PASSERELLE_HTTPS").is_ok_and(|v| v == "1");
+    config
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve(a) => {
-            let app = open(config(cli.database_url, true)).await?;
+            let config = config(cli.database_url, true);
+            check_transport(a.listen, config.https, a.allow_plain_http)?;
+            let app = open(config).await?;
             serve(app, a.listen).await?;
         }
         Command::Demo(a) => {
             let url = cli.database_url.unwrap_or_else(|| {
                 format!("sqlite://{}", a.data_dir.join("passerelle.db").display())
             });
-            let app = open(config(Some(url), true)).await?;
+            let config = config(Some(url), true);
+            if !a.no_serve {
+                check_transport(a.listen, config.https, false)?;
+            }
+            let app = open(config).await?;
             let dir = app.config.data_dir.clone();
             import_referentiels(&app, &dir).await?;
             if app.seed_demo().await.map_err(import_error)? {
                 println!("Campus de démonstration « demo » créé.");
             } else {
                 println!("Campus de démonstration « demo » déjà présent : réutilisé.");
+            }
+            let accounts = app.seed_demo_accounts().await.map_err(app_error)?;
+            if !accounts.is_empty() {
+                println!("Comptes de démonstration (mots de passe générés, affichés cette fois seulement) :");
+                for a in &accounts {
+                    println!("  {:<32} {:<28} {}", a.email, a.role_label, a.password);
+                }
             }
             if !a.no_serve {
                 serve(app, a.listen).await?;
@@ -202,6 +253,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("Index de recherche reconstruit : {n} documents.");
         }
         Command::Import(c) => return import(config(cli.database_url, false), c).await,
+        Command::Admin(c) => admin(config(cli.database_url, false), c).await?,
         Command::Export(c) => export(config(cli.database_url, false), c).await?,
     }
     Ok(ExitCode::SUCCESS)
@@ -214,18 +266,95 @@ async fn open(config: Config) -> anyhow::Result<App> {
         .with_context(|| format!("ouverture de la base {url}"))
 }
 
+/// Session cookies are `Secure`: plain HTTP only works on loopback, where
+/// browsers accept them. Anywhere else, HTTPS (through a proxy) or an
+/// explicit choice.
+fn check_transport(listen: SocketAddr, https: bool, allow_plain_http: bool) -> anyhow::Result<()> {
+    if !listen.ip().is_loopback() && !https && !allow_plain_http {
+        bail!(
+            "refus de servir en HTTP simple sur {listen} : les cookies de session exigent HTTPS. \
+             Placez Passerelle derrière un proxy TLS (PASSERELLE_HTTPS=1) ou, en connaissance de cause, \
+             passez --allow-plain-http"
+        );
+    }
+    Ok(())
+}
+
 async fn serve(app: App, listen: SocketAddr) -> anyhow::Result<()> {
     app.spawn_index_follower(Duration::from_secs(2));
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("écoute sur {listen}"))?;
     println!("Passerelle écoute sur http://{listen}");
-    axum::serve(listener, web::router(app))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    axum::serve(
+        listener,
+        web::router(app).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
     Ok(())
+}
+
+async fn admin(config: Config, c: AdminCommand) -> anyhow::Result<()> {
+    let app = open(config).await?;
+    match c {
+        AdminCommand::CreateUser {
+            email,
+            role,
+            campus,
+            member,
+            name,
+        } => {
+            let Some(role) = domain::accounts::Role::parse(&role) else {
+                bail!("rôle inconnu « {role} » : network_admin, campus_manager, member_editor, observer ou learner");
+            };
+            let campus_id = match &campus {
+                Some(slug) => Some(app.campus(slug).await?.id),
+                None => None,
+            };
+            let account = app::accounts::NewAccount {
+                display_name: name.unwrap_or_else(|| email.clone()),
+                email,
+                password: None,
+                grants: vec![app::policy::Grant {
+                    role,
+                    campus_id,
+                    member_id: member,
+                }],
+            };
+            let (id, password) = app
+                .create_account(&app::Actor::operator(), &account)
+                .await
+                .map_err(app_error)?;
+            println!("Compte {id} créé. Mot de passe (affiché cette fois seulement) :");
+            println!("{}", password.unwrap_or_default());
+        }
+        AdminCommand::CreateToken { email, write, name } => {
+            let token = app
+                .create_token_for(&email, &name, write)
+                .await
+                .map_err(app_error)?;
+            println!("{token}");
+        }
+    }
+    Ok(())
+}
+
+/// An application error with every field problem spelt out.
+fn app_error(e: app::AppError) -> anyhow::Error {
+    match e {
+        app::AppError::Invalid(errors) => anyhow::anyhow!(
+            "{}",
+            errors
+                .iter()
+                .map(|f| format!("{} : {}", f.field, f.message))
+                .collect::<Vec<_>>()
+                .join("\n")
+        ),
+        e => anyhow::anyhow!("{e}"),
+    }
 }
 
 fn import_error(e: ImportError) -> anyhow::Error {

@@ -216,6 +216,20 @@ fn healthz_ok(addr: SocketAddr) -> bool {
     response.starts_with("HTTP/1.1 200") || response.starts_with("HTTP/1.0 200")
 }
 
+/// The demo account the browser signs in with.
+const DEMO_MANAGER: &str = "equipe.demo@example.org";
+
+/// The generated password `passerelle demo` printed for `email` at first start
+/// (`  EMAIL  ROLE  PASSWORD`), read from the server's log.
+fn demo_password(dir: &Path, email: &str) -> String {
+    let log = fs::read_to_string(dir.join("server.stdout.log")).unwrap_or_default();
+    log.lines()
+        .find(|l| l.trim_start().starts_with(email))
+        .and_then(|l| l.split_whitespace().last())
+        .unwrap_or_default()
+        .to_owned()
+}
+
 fn tail(text: &str, lines: usize) -> String {
     let all: Vec<&str> = text.lines().collect();
     all[all.len().saturating_sub(lines)..].join("\n")
@@ -231,6 +245,8 @@ fn run_browser(tools: &Tools, base_url: &str, dir: &Path) -> (Option<ExitStatus>
         .arg(base_url)
         .current_dir(&tools.e2e_dir)
         .env("CHROMIUM", &tools.chromium)
+        .env("E2E_EMAIL", DEMO_MANAGER)
+        .env("E2E_PASSWORD", demo_password(dir, DEMO_MANAGER))
         .stdin(Stdio::null())
         .stdout(File::create(&out_path).expect("create node stdout log"))
         .stderr(File::create(&err_path).expect("create node stderr log"))

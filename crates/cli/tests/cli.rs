@@ -81,6 +81,15 @@ fn scenario(url: String, label: &str) {
         out.contains("Campus de démonstration « demo » créé"),
         "{out}"
     );
+    // One account per role, with a generated password shown this once.
+    assert!(out.contains("Comptes de démonstration"), "{out}");
+    for email in [
+        "admin.reseau@example.org",
+        "equipe.demo@example.org",
+        "equipe.demo-b@example.org",
+    ] {
+        assert!(out.contains(email), "{email}: {out}");
+    }
     assert!(out.contains("1584 fiches métier"), "{out}");
     let out = cli.ok(&["import", "referentiels"]);
     assert!(
@@ -89,6 +98,68 @@ fn scenario(url: String, label: &str) {
     );
     let out = cli.ok(&["demo", "--no-serve"]);
     assert!(out.contains("déjà présent"), "{out}");
+    assert!(
+        !out.contains("Comptes de démonstration"),
+        "passwords are printed once: {out}"
+    );
+
+    // Accounts and tokens from the command line.
+    let out = cli.ok(&[
+        "admin",
+        "create-user",
+        "--email",
+        "Claude.Martin@Example.org",
+        "--role",
+        "campus_manager",
+        "--campus",
+        "demo-b",
+        "--name",
+        "Claude Martin (fictif)",
+    ]);
+    let password = out.lines().last().unwrap().trim();
+    assert_eq!(password.chars().count(), 20, "{out}");
+    let out = cli.run(&[
+        "admin",
+        "create-user",
+        "--email",
+        "claude.martin@example.org",
+        "--role",
+        "observer",
+        "--campus",
+        "demo",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("un compte existe déjà"));
+    let out = cli.run(&[
+        "admin",
+        "create-user",
+        "--email",
+        "x@example.org",
+        "--role",
+        "member_editor",
+        "--campus",
+        "demo",
+    ]);
+    assert!(!out.status.success(), "a member editor needs --member");
+    let out = cli.run(&[
+        "admin",
+        "create-user",
+        "--email",
+        "x@example.org",
+        "--role",
+        "roi",
+    ]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("rôle inconnu"));
+    let token = cli.ok(&[
+        "admin",
+        "create-token",
+        "--email",
+        "claude.martin@example.org",
+        "--write",
+    ]);
+    assert!(token.trim().starts_with("psl_"), "{token}");
+    let out = cli.run(&["admin", "create-token", "--email", "personne@example.org"]);
+    assert!(!out.status.success());
 
     // Every real LHÉO example imports, and a second import changes nothing.
     for ex in [
@@ -285,6 +356,9 @@ fn every_subcommand_has_help() {
         vec!["export", "--help"],
         vec!["export", "lheo", "--help"],
         vec!["reindex", "--help"],
+        vec!["admin", "--help"],
+        vec!["admin", "create-user", "--help"],
+        vec!["admin", "create-token", "--help"],
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_passerelle"))
             .args(&args)
@@ -296,6 +370,22 @@ fn every_subcommand_has_help() {
             "{args:?}"
         );
     }
+}
+
+#[test]
+fn plain_http_on_a_public_address_is_refused() {
+    let out = Command::new(env!("CARGO_BIN_EXE_passerelle"))
+        .args(["serve", "--listen", "0.0.0.0:0"])
+        .env("DATABASE_URL", "sqlite::memory:")
+        .env_remove("PASSERELLE_HTTPS")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("HTTPS"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! text normalisation. This crate does no I/O and knows nothing of storage or
 //! HTTP, so every rule here is testable on its own.
 
+pub mod accounts;
 pub mod ids;
 pub mod model;
 pub mod network;

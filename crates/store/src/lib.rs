@@ -12,6 +12,7 @@
 //!   in the same transaction.
 //! - Every query is parameterised; no value is ever spliced into SQL text.
 
+mod accounts;
 mod lookup;
 mod network;
 mod reference;
@@ -25,6 +26,7 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 use sqlx::{PgConnection, SqliteConnection};
 
+pub use accounts::*;
 pub use network::*;
 pub use reference::*;
 pub use rows::*;

@@ -267,6 +267,37 @@ impl Tx {
         Ok(found.map(|r| r.0))
     }
 
+    /// The member an upsert of `m` would update, if any (same keys as
+    /// [`Tx::upsert_member`]).
+    pub async fn existing_member(
+        &mut self,
+        campus_id: i64,
+        m: &MemberInput,
+    ) -> Result<Option<i64>> {
+        let t = member_stored(m);
+        self.find_member(
+            campus_id,
+            t.siret.as_deref(),
+            t.uai.as_deref(),
+            Some(&t.name),
+        )
+        .await
+    }
+
+    /// The provider of the formation with this external key, if it exists.
+    pub async fn formation_provider(&mut self, campus_id: i64, key: &str) -> Result<Option<i64>> {
+        let found: Option<(i64,)> = on_tx!(self, |c| {
+            sqlx::query_as(
+                "SELECT provider_id FROM formations WHERE campus_id = $1 AND external_key = $2",
+            )
+            .bind(campus_id)
+            .bind(key)
+            .fetch_optional(&mut *c)
+            .await?
+        });
+        Ok(found.map(|r| r.0))
+    }
+
     /// Creates or updates a member, keyed on SIRET, else UAI, else name.
     /// The input must have been validated.
     pub async fn upsert_member(&mut self, campus_id: i64, m: &MemberInput) -> Result<Upsert> {

@@ -314,3 +314,146 @@ async fn concurrent_writers_wait_instead_of_failing() {
         assert_eq!(s.members(campus_id, false).await.unwrap().len(), 8);
     }
 }
+
+#[tokio::test]
+async fn accounts_grants_sessions_tokens_and_throttling() {
+    use domain::accounts::Role;
+    use store::GrantInput;
+    for s in stores("accounts").await {
+        let campus_id = campus(&s).await;
+        let now = "2026-12-01T10:00:00Z";
+        let manager = GrantInput {
+            role: Role::CampusManager,
+            campus_id: Some(campus_id),
+            member_id: None,
+        };
+        let id = s
+            .create_user(
+                "camille@example.org",
+                "Camille (fictive)",
+                "$argon2id$hash",
+                std::slice::from_ref(&manager),
+                now,
+            )
+            .await
+            .unwrap();
+        // One account per address; a refused creation leaves nothing behind.
+        let again = s
+            .create_user("camille@example.org", "Autre", "$argon2id$x", &[], now)
+            .await;
+        assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+        assert_eq!(s.users().await.unwrap().len(), 1);
+        // A grant that breaks the role's shape is refused by the schema.
+        let bad = s
+            .create_user(
+                "dominique@example.org",
+                "Dominique (fictive)",
+                "$argon2id$y",
+                &[GrantInput {
+                    role: Role::MemberEditor,
+                    campus_id: Some(campus_id),
+                    member_id: None,
+                }],
+                now,
+            )
+            .await;
+        assert!(bad.is_err());
+        assert!(
+            s.user_by_email("dominique@example.org")
+                .await
+                .unwrap()
+                .is_none(),
+            "all or nothing"
+        );
+        let grants = s.grants(id).await.unwrap();
+        assert_eq!(grants.len(), 1);
+        assert_eq!(grants[0].role, "campus_manager");
+        assert_eq!(grants[0].campus_slug.as_deref(), Some("demo"));
+
+        // Sessions: by hash, touched, ended; all ended with a new password.
+        s.create_session(
+            "h1",
+            id,
+            "csrf1",
+            now,
+            Some("203.0.113.0/24"),
+            Some("Firefox"),
+        )
+        .await
+        .unwrap();
+        s.create_session("h2", id, "csrf2", now, None, None)
+            .await
+            .unwrap();
+        assert_eq!(s.session("h1").await.unwrap().unwrap().csrf_token, "csrf1");
+        s.touch_session("h1", "2026-12-01T10:05:00Z").await.unwrap();
+        assert_eq!(s.user_sessions(id).await.unwrap()[0].id_hash, "h1");
+        assert!(
+            !s.delete_session("h1", id + 1).await.unwrap(),
+            "not someone else's"
+        );
+        assert!(s.delete_session("h1", id).await.unwrap());
+        s.set_password_hash(id, "$argon2id$new", now).await.unwrap();
+        assert!(s.session("h2").await.unwrap().is_none());
+        assert_eq!(
+            s.user(id).await.unwrap().unwrap().password_hash,
+            "$argon2id$new"
+        );
+        s.create_session("h3", id, "c", now, None, None)
+            .await
+            .unwrap();
+        s.set_user_disabled(id, true).await.unwrap();
+        assert!(
+            s.session("h3").await.unwrap().is_none(),
+            "disabling ends sessions"
+        );
+        assert!(s.user(id).await.unwrap().unwrap().disabled);
+
+        // Tokens: found by hash until revoked.
+        let t = s
+            .create_token(id, "tableur", "th", false, now)
+            .await
+            .unwrap();
+        assert!(!s.token_by_hash("th").await.unwrap().unwrap().can_write);
+        assert!(s.revoke_token(id, t, now).await.unwrap());
+        assert!(!s.revoke_token(id, t, now).await.unwrap(), "once");
+        assert!(s.token_by_hash("th").await.unwrap().is_none());
+        assert_eq!(s.tokens(id).await.unwrap().len(), 1);
+
+        // Throttling: counts within a window, restarts after it.
+        let key = "account:camille@example.org";
+        for _ in 0..3 {
+            s.record_failure(key, "2026-12-01T10:00:00Z", "2026-12-01T09:45:00Z")
+                .await
+                .unwrap();
+        }
+        assert_eq!(
+            s.throttle_failures(key, "2026-12-01T09:45:00Z")
+                .await
+                .unwrap(),
+            3
+        );
+        assert_eq!(
+            s.throttle_failures(key, "2026-12-01T10:30:00Z")
+                .await
+                .unwrap(),
+            0
+        );
+        s.record_failure(key, "2026-12-01T10:31:00Z", "2026-12-01T10:16:00Z")
+            .await
+            .unwrap();
+        assert_eq!(
+            s.throttle_failures(key, "2026-12-01T10:16:00Z")
+                .await
+                .unwrap(),
+            1,
+            "new window"
+        );
+        s.clear_failures(key).await.unwrap();
+        assert_eq!(
+            s.throttle_failures(key, "2000-01-01T00:00:00Z")
+                .await
+                .unwrap(),
+            0
+        );
+    }
+}

@@ -4,8 +4,8 @@
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+
+use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
@@ -16,6 +16,7 @@ use store::{FormationRow, MemberRow, Upsert};
 
 use crate::error::WebError;
 use crate::pages::{catalogue_query, member_query, Params, RequestActor};
+use crate::Routes;
 
 /// The OpenAPI document of API v1.
 #[derive(OpenApi)]
@@ -27,12 +28,13 @@ use crate::pages::{catalogue_query, member_query, Params, RequestActor};
     ),
     paths(
         list_formations, get_formation, list_occupations, get_occupation, list_members,
-        get_member, get_certification, list_campuses, create_member, create_formation
+        get_member, get_certification, list_campuses, create_member, create_formation, me
     ),
     components(schemas(
         FormationItem, FormationList, FormationDetail, SessionItem, OccupationItem, OccupationList,
         OccupationDetail, SkillItem, MobilityItem, MemberItem, MemberList, CertificationDetail,
-        CampusItem, CampusList, MemberWrite, FormationWrite, SessionWrite, Saved, ApiError, FieldProblem
+        CampusItem, CampusList, MemberWrite, FormationWrite, SessionWrite, Saved, ApiError, FieldProblem,
+        Me, MeGrant
     )),
     modifiers(&BearerAuth),
     tags((name = "passerelle", description = "API v1"))
@@ -52,27 +54,26 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
-pub fn routes() -> Router<App> {
-    Router::new()
-        .route("/openapi.json", get(openapi))
-        .route("/formations", get(list_formations))
-        .route("/formations/{id}", get(get_formation))
-        .route("/occupations", get(list_occupations))
-        .route("/occupations/{code_rome}", get(get_occupation))
-        .route("/members", get(list_members))
-        .route("/members/{id}", get(get_member))
-        .route("/certifications/{code}", get(get_certification))
-        .route("/campuses", get(list_campuses))
-        .route("/campuses/{slug}/members", post(create_member))
-        .route("/campuses/{slug}/formations", post(create_formation))
-        .fallback(api_not_found)
+pub(crate) fn routes(r: Routes) -> Routes {
+    r.get("/openapi.json", openapi)
+        .get("/formations", list_formations)
+        .get("/formations/{id}", get_formation)
+        .get("/occupations", list_occupations)
+        .get("/occupations/{code_rome}", get_occupation)
+        .get("/members", list_members)
+        .get("/members/{id}", get_member)
+        .get("/certifications/{code}", get_certification)
+        .get("/campuses", list_campuses)
+        .post("/campuses/{slug}/members", create_member)
+        .post("/campuses/{slug}/formations", create_formation)
+        .get("/me", me)
 }
 
 async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
 }
 
-async fn api_not_found() -> WebError {
+pub(crate) async fn api_not_found() -> WebError {
     WebError::api(AppError::NotFound("route".into()))
 }
 
@@ -162,7 +163,7 @@ async fn list_formations(
     RawQuery(raw): RawQuery,
 ) -> ApiResult<FormationList> {
     let cq = catalogue_query(&Params::parse(raw));
-    let page = api(app.search_formations(actor, &cq).await)?;
+    let page = api(app.search_formations(&actor, &cq).await)?;
     Ok(Json(FormationList {
         items: page.items.iter().map(FormationItem::from).collect(),
         total: page.total,
@@ -212,7 +213,7 @@ async fn get_formation(
     RequestActor(actor): RequestActor,
     Path(id): Path<i64>,
 ) -> ApiResult<FormationDetail> {
-    let v = api(app.formation_view(actor, id).await)?;
+    let v = api(app.formation_view(&actor, id).await)?;
     Ok(Json(FormationDetail {
         item: FormationItem::from(&v.formation),
         campus: v.campus.slug,
@@ -410,7 +411,7 @@ async fn list_members(
     RawQuery(raw): RawQuery,
 ) -> ApiResult<MemberList> {
     let page = api(app
-        .search_members(actor, &member_query(&Params::parse(raw)))
+        .search_members(&actor, &member_query(&Params::parse(raw)))
         .await)?;
     Ok(Json(MemberList {
         items: page.items.iter().map(MemberItem::from).collect(),
@@ -429,7 +430,7 @@ async fn get_member(
     RequestActor(actor): RequestActor,
     Path(id): Path<i64>,
 ) -> ApiResult<MemberItem> {
-    let v = api(app.member_view(actor, id).await)?;
+    let v = api(app.member_view(&actor, id).await)?;
     Ok(Json(MemberItem::from(&v.member)))
 }
 
@@ -508,6 +509,54 @@ async fn list_campuses(State(app): State<App>) -> ApiResult<CampusList> {
     Ok(Json(CampusList {
         total: items.len(),
         items,
+    }))
+}
+
+/// The account behind the credentials of a request.
+#[derive(Serialize, ToSchema)]
+pub struct Me {
+    /// Account id.
+    id: i64,
+    email: String,
+    display_name: String,
+    /// False for a read-only API token.
+    can_write: bool,
+    roles: Vec<MeGrant>,
+}
+
+/// A role of the account.
+#[derive(Serialize, ToSchema)]
+pub struct MeGrant {
+    /// network_admin, campus_manager, member_editor, observer, learner.
+    role: String,
+    /// Campus id (none for network_admin).
+    campus_id: Option<i64>,
+    /// Member organisation id (member editors).
+    member_id: Option<i64>,
+}
+
+/// Who the token (or session) belongs to.
+#[utoipa::path(get, path = "/api/v1/me", tag = "passerelle", security(("bearer" = [])),
+    responses((status = 200, body = Me), (status = 401, body = ApiError)))]
+async fn me(RequestActor(actor): RequestActor) -> ApiResult<Me> {
+    let p = actor
+        .principal
+        .as_ref()
+        .ok_or_else(|| WebError::api(AppError::Unauthorized))?;
+    Ok(Json(Me {
+        id: p.user_id,
+        email: p.email.clone(),
+        display_name: p.display_name.clone(),
+        can_write: !actor.read_only,
+        roles: p
+            .grants
+            .iter()
+            .map(|g| MeGrant {
+                role: g.role.as_str().to_owned(),
+                campus_id: g.campus_id,
+                member_id: g.member_id,
+            })
+            .collect(),
     }))
 }
 
@@ -617,10 +666,10 @@ fn parse_vocab<T>(
 /// Checks that the actor may write before looking at the body, then reads
 /// the JSON body; a malformed body is an `invalid` error naming the problem.
 fn write_body<T>(
-    actor: app::Actor,
+    actor: &app::Actor,
     body: Result<Json<T>, axum::extract::rejection::JsonRejection>,
 ) -> Result<T, WebError> {
-    api(app::policy::authorize(actor, app::Action::Write))?;
+    api(app::policy::may_write(actor))?;
     body.map(|Json(w)| w).map_err(|e| {
         WebError::api(AppError::Invalid(vec![FieldError::new(
             "corps",
@@ -629,7 +678,7 @@ fn write_body<T>(
     })
 }
 
-/// Creates or updates a member of a campus (admin token required).
+/// Creates or updates a member of a campus (a read-write token of its campus team, or of the member itself to update it).
 #[utoipa::path(post, path = "/api/v1/campuses/{slug}/members", tag = "passerelle",
     params(("slug" = String, Path, description = "Identifiant du campus")),
     request_body = MemberWrite,
@@ -642,7 +691,7 @@ async fn create_member(
     Path(slug): Path<String>,
     body: Result<Json<MemberWrite>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, WebError> {
-    let w = write_body(actor, body)?;
+    let w = write_body(&actor, body)?;
     let mut errors = Vec::new();
     let input = MemberInput {
         kind: parse_vocab(
@@ -674,11 +723,11 @@ async fn create_member(
     if !errors.is_empty() {
         return Err(WebError::api(AppError::Invalid(errors)));
     }
-    let u = api(app.save_member(actor, &slug, &input).await)?;
+    let u = api(app.save_member(&actor, &slug, &input).await)?;
     Ok(saved(u, "/membres"))
 }
 
-/// Creates or updates a formation of a campus (admin token required).
+/// Creates or updates a formation of a campus (a read-write token of its campus team or of its provider).
 #[utoipa::path(post, path = "/api/v1/campuses/{slug}/formations", tag = "passerelle",
     params(("slug" = String, Path, description = "Identifiant du campus")),
     request_body = FormationWrite,
@@ -691,7 +740,7 @@ async fn create_formation(
     Path(slug): Path<String>,
     body: Result<Json<FormationWrite>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, WebError> {
-    let w = write_body(actor, body)?;
+    let w = write_body(&actor, body)?;
     let mut errors = Vec::new();
     let level = match w.level {
         None => None,
@@ -757,7 +806,7 @@ async fn create_formation(
         return Err(WebError::api(AppError::Invalid(errors)));
     }
     let u = api(app
-        .save_formation(actor, &slug, &w.key, &input, &sessions)
+        .save_formation(&actor, &slug, &w.key, &input, &sessions)
         .await)?;
     Ok(saved(u, "/formations"))
 }

@@ -33,6 +33,7 @@ fn status(e: &AppError) -> StatusCode {
         "forbidden" => StatusCode::FORBIDDEN,
         "invalid" => StatusCode::UNPROCESSABLE_ENTITY,
         "conflict" => StatusCode::CONFLICT,
+        "too_many_requests" => StatusCode::TOO_MANY_REQUESTS,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -40,6 +41,7 @@ fn status(e: &AppError) -> StatusCode {
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage {
+    nav: crate::auth::Nav,
     title: String,
     message: String,
 }
@@ -75,9 +77,11 @@ impl IntoResponse for WebError {
                 StatusCode::NOT_FOUND => "Page introuvable",
                 StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => "Accès refusé",
                 StatusCode::UNPROCESSABLE_ENTITY => "Données invalides",
+                StatusCode::TOO_MANY_REQUESTS => "Trop de tentatives",
                 _ => "Erreur",
             };
             let page = ErrorPage {
+                nav: crate::auth::Nav::default(),
                 title: title.to_owned(),
                 message,
             };

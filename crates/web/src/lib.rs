@@ -2,28 +2,105 @@
 //! v1 with its OpenAPI document. This is the only crate that knows HTTP;
 //! every decision about data is made in `app`.
 
+mod account;
 mod api;
+pub mod auth;
 mod error;
 mod pages;
 
-use axum::http::{header, HeaderValue, Request};
-use axum::middleware::{self, Next};
+use axum::handler::Handler;
+use axum::http::header;
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 
 pub use api::ApiDoc;
 pub use error::WebError;
 
+/// One route of the site: its method and path pattern (`{name}` for a path
+/// parameter).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteInfo {
+    /// `GET` or `POST`.
+    pub method: &'static str,
+    /// Full path pattern, e.g. `/api/v1/members/{id}`.
+    pub path: String,
+}
+
+/// A router that records what it routes, so that tests can enumerate every
+/// route (the authorization matrix fails on a route it does not know).
+pub(crate) struct Routes {
+    router: Router<app::App>,
+    prefix: &'static str,
+    list: Vec<RouteInfo>,
+}
+
+impl Routes {
+    fn new(prefix: &'static str) -> Self {
+        Self {
+            router: Router::new(),
+            prefix,
+            list: Vec::new(),
+        }
+    }
+
+    fn record(&mut self, method: &'static str, path: &str) {
+        self.list.push(RouteInfo {
+            method,
+            path: format!("{}{path}", self.prefix),
+        });
+    }
+
+    /// Routes `GET path` to `handler`.
+    pub(crate) fn get<H, T>(mut self, path: &str, handler: H) -> Self
+    where
+        H: Handler<T, app::App>,
+        T: 'static,
+    {
+        self.record("GET", path);
+        self.router = self.router.route(path, get(handler));
+        self
+    }
+
+    /// Routes `POST path` to `handler`.
+    pub(crate) fn post<H, T>(mut self, path: &str, handler: H) -> Self
+    where
+        H: Handler<T, app::App>,
+        T: 'static,
+    {
+        self.record("POST", path);
+        self.router = self.router.route(path, post(handler));
+        self
+    }
+}
+
+fn site_routes() -> Routes {
+    let r = Routes::new("")
+        .get("/healthz", healthz)
+        .get("/static/style.css", stylesheet);
+    account::routes(pages::routes(r))
+}
+
+fn api_routes() -> Routes {
+    api::routes(Routes::new("/api/v1"))
+}
+
+/// Every route of the site, pages and API.
+pub fn route_list() -> Vec<RouteInfo> {
+    let mut list = site_routes().list;
+    list.extend(api_routes().list);
+    list
+}
+
 /// Builds the router of the whole site.
 pub fn router(app: app::App) -> Router {
-    Router::new()
-        .merge(pages::routes())
-        .nest("/api/v1", api::routes())
-        .route("/healthz", get(healthz))
-        .route("/static/style.css", get(stylesheet))
+    let api = api_routes().router.fallback(api::api_not_found);
+    site_routes()
+        .router
+        .nest("/api/v1", api)
         .fallback(not_found)
-        .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn_with_state(app.clone(), auth::layer))
         .with_state(app)
 }
 
@@ -46,27 +123,4 @@ async fn stylesheet() -> Response {
 
 async fn not_found() -> Response {
     WebError::page(app::AppError::NotFound("page".into())).into_response()
-}
-
-/// Headers every response carries: no inline script is ever needed, so the
-/// policy allows none.
-async fn security_headers(req: Request<axum::body::Body>, next: Next) -> Response {
-    let mut res = next.run(req).await;
-    let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
-        ),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("strict-origin-when-cross-origin"),
-    );
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    res
 }

@@ -2,59 +2,38 @@
 //! renders a template; templates never query anything.
 
 use askama::Template;
-use axum::extract::{FromRequestParts, Path, RawQuery, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::header;
-use axum::http::request::Parts;
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
 
 use app::views::{
     CampusView, CatalogueQuery, CertificationView, FormationView, MemberQuery, MemberView,
     OccupationView, Page,
 };
-use app::{Actor, App, AppError};
+use app::{App, AppError};
 use store::{CampusRow, DatasetRow, FormationRow, MemberRow, OccupationRow};
 
+use crate::auth::Nav;
+pub use crate::auth::RequestActor;
 use crate::error::WebError;
+use crate::Routes;
 
-pub fn routes() -> Router<App> {
-    Router::new()
-        .route("/", get(home))
-        .route("/campus/{slug}", get(campus))
-        .route("/campus/{slug}/membres", get(campus_members))
-        .route("/membres", get(directory))
-        .route("/membres/{id}", get(member))
-        .route("/formations", get(formations))
-        .route("/formations/{id}", get(formation))
-        .route("/metiers", get(occupations))
-        .route("/metiers/{code}", get(occupation))
-        .route("/certifications/{code}", get(certification))
-        .route("/donnees", get(datasets))
-}
-
-/// The actor behind a request: the admin token as a bearer token, or a
-/// visitor. Accounts and sessions replace this with the next issue.
-pub struct RequestActor(pub Actor);
-
-impl FromRequestParts<App> for RequestActor {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
-        let given = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "));
-        Ok(RequestActor(app::policy::actor_for_token(
-            app.config.admin_token.as_deref(),
-            given,
-        )))
-    }
+pub(crate) fn routes(r: Routes) -> Routes {
+    r.get("/", home)
+        .get("/campus/{slug}", campus)
+        .get("/campus/{slug}/membres", campus_members)
+        .get("/membres", directory)
+        .get("/membres/{id}", member)
+        .get("/formations", formations)
+        .get("/formations/{id}", formation)
+        .get("/metiers", occupations)
+        .get("/metiers/{code}", occupation)
+        .get("/certifications/{code}", certification)
+        .get("/donnees", datasets)
 }
 
 /// Renders a template, with `no-store` when it shows private data.
-fn render(t: &impl Template, private: bool) -> Result<Response, WebError> {
+pub(crate) fn render(t: &impl Template, private: bool) -> Result<Response, WebError> {
     let html = t
         .render()
         .map_err(|e| WebError::page(AppError::Internal(e.to_string())))?;
@@ -119,12 +98,14 @@ trait Labels {
 #[derive(Template)]
 #[template(path = "home.html")]
 struct HomePage {
+    nav: Nav,
     campuses: Vec<CampusRow>,
 }
 
-async fn home(State(app): State<App>) -> Result<Response, WebError> {
+async fn home(State(app): State<App>, nav: Nav) -> Result<Response, WebError> {
     render(
         &HomePage {
+            nav,
             campuses: app.campuses().await?,
         },
         false,
@@ -134,12 +115,18 @@ async fn home(State(app): State<App>) -> Result<Response, WebError> {
 #[derive(Template)]
 #[template(path = "campus.html")]
 struct CampusPage {
+    nav: Nav,
     v: CampusView,
 }
 
-async fn campus(State(app): State<App>, Path(slug): Path<String>) -> Result<Response, WebError> {
+async fn campus(
+    State(app): State<App>,
+    nav: Nav,
+    Path(slug): Path<String>,
+) -> Result<Response, WebError> {
     render(
         &CampusPage {
+            nav,
             v: app.campus_view(&slug).await?,
         },
         false,
@@ -149,6 +136,7 @@ async fn campus(State(app): State<App>, Path(slug): Path<String>) -> Result<Resp
 #[derive(Template)]
 #[template(path = "members.html")]
 struct MembersPage {
+    nav: Nav,
     campus: CampusRow,
     members: Vec<MemberRow>,
     map: Option<app::map::MapView>,
@@ -157,24 +145,27 @@ impl Labels for MembersPage {}
 
 async fn campus_members(
     State(app): State<App>,
+    nav: Nav,
     RequestActor(actor): RequestActor,
     Path(slug): Path<String>,
 ) -> Result<Response, WebError> {
-    let (campus, members) = app.campus_members(actor, &slug).await?;
+    let (campus, members, private) = app.campus_members(&actor, &slug).await?;
     let map = app.campus_map(&campus, &members).await.ok();
     render(
         &MembersPage {
+            nav,
             campus,
             members,
             map,
         },
-        actor == Actor::Admin,
+        private,
     )
 }
 
 #[derive(Template)]
 #[template(path = "directory.html")]
 struct DirectoryPage {
+    nav: Nav,
     q: String,
     page: Page<MemberRow>,
     campuses: Vec<CampusRow>,
@@ -217,14 +208,16 @@ pub fn member_query(p: &Params) -> MemberQuery {
 
 async fn directory(
     State(app): State<App>,
+    nav: Nav,
     RequestActor(actor): RequestActor,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, WebError> {
     let p = Params::parse(raw);
     let mq = member_query(&p);
-    let page = app.search_members(actor, &mq).await?;
+    let page = app.search_members(&actor, &mq).await?;
     render(
         &DirectoryPage {
+            nav,
             q: mq.q,
             page,
             campuses: app.campuses().await?,
@@ -237,23 +230,26 @@ async fn directory(
 #[derive(Template)]
 #[template(path = "member.html")]
 struct MemberPage {
+    nav: Nav,
     v: MemberView,
 }
 impl Labels for MemberPage {}
 
 async fn member(
     State(app): State<App>,
+    nav: Nav,
     RequestActor(actor): RequestActor,
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
-    let v = app.member_view(actor, id).await?;
+    let v = app.member_view(&actor, id).await?;
     let private = v.private;
-    render(&MemberPage { v }, private)
+    render(&MemberPage { nav, v }, private)
 }
 
 #[derive(Template)]
 #[template(path = "formations.html")]
 struct FormationsPage {
+    nav: Nav,
     q: String,
     campus: Option<String>,
     page: Page<FormationRow>,
@@ -284,15 +280,17 @@ pub fn catalogue_query(p: &Params) -> CatalogueQuery {
 
 async fn formations(
     State(app): State<App>,
+    nav: Nav,
     RequestActor(actor): RequestActor,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, WebError> {
     let p = Params::parse(raw);
     let cq = catalogue_query(&p);
-    let page = app.search_formations(actor, &cq).await?;
+    let page = app.search_formations(&actor, &cq).await?;
     let base_query = base_query(&p);
     render(
         &FormationsPage {
+            nav,
             q: cq.q.clone(),
             campus: cq.campus.clone(),
             page,
@@ -305,22 +303,25 @@ async fn formations(
 #[derive(Template)]
 #[template(path = "formation.html")]
 struct FormationPage {
+    nav: Nav,
     v: FormationView,
 }
 
 async fn formation(
     State(app): State<App>,
+    nav: Nav,
     RequestActor(actor): RequestActor,
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
-    let v = app.formation_view(actor, id).await?;
+    let v = app.formation_view(&actor, id).await?;
     let private = v.private;
-    render(&FormationPage { v }, private)
+    render(&FormationPage { nav, v }, private)
 }
 
 #[derive(Template)]
 #[template(path = "metiers.html")]
 struct OccupationsPage {
+    nav: Nav,
     q: String,
     q_enc: String,
     page: Page<OccupationRow>,
@@ -328,27 +329,39 @@ struct OccupationsPage {
 
 async fn occupations(
     State(app): State<App>,
+    nav: Nav,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, WebError> {
     let p = Params::parse(raw);
     let q = p.one("q").unwrap_or_default();
     let page = app.search_occupations(&q, p.page()).await?;
     let q_enc = form_urlencoded::byte_serialize(q.as_bytes()).collect();
-    render(&OccupationsPage { q, q_enc, page }, false)
+    render(
+        &OccupationsPage {
+            nav,
+            q,
+            q_enc,
+            page,
+        },
+        false,
+    )
 }
 
 #[derive(Template)]
 #[template(path = "metier.html")]
 struct OccupationPage {
+    nav: Nav,
     v: OccupationView,
 }
 
 async fn occupation(
     State(app): State<App>,
+    nav: Nav,
     Path(code): Path<String>,
 ) -> Result<Response, WebError> {
     render(
         &OccupationPage {
+            nav,
             v: app.occupation_view(&code).await?,
         },
         false,
@@ -358,15 +371,18 @@ async fn occupation(
 #[derive(Template)]
 #[template(path = "certification.html")]
 struct CertificationPage {
+    nav: Nav,
     v: CertificationView,
 }
 
 async fn certification(
     State(app): State<App>,
+    nav: Nav,
     Path(code): Path<i64>,
 ) -> Result<Response, WebError> {
     render(
         &CertificationPage {
+            nav,
             v: app.certification_view(code).await?,
         },
         false,
@@ -376,12 +392,14 @@ async fn certification(
 #[derive(Template)]
 #[template(path = "donnees.html")]
 struct DatasetsPage {
+    nav: Nav,
     datasets: Vec<DatasetRow>,
 }
 
-async fn datasets(State(app): State<App>) -> Result<Response, WebError> {
+async fn datasets(State(app): State<App>, nav: Nav) -> Result<Response, WebError> {
     render(
         &DatasetsPage {
+            nav,
             datasets: app.datasets().await?,
         },
         false,

@@ -1,0 +1,888 @@
+//! Accounts through HTTP, on both backends: sign-in and sessions, CSRF,
+//! session fixation, throttling, token scopes, timeouts, security headers on
+//! every route, and the authorization matrix (every route × every role on
+//! two campuses, generated from the route table).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use axum::body::{to_bytes, Body};
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+fn data_dir() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data"))
+}
+
+/// The origin the test requests claim to come from.
+const HOST: &str = "localhost";
+const ORIGIN: &str = "http://localhost";
+
+struct Res {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: String,
+}
+
+impl Res {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+
+    /// The session cookie the response sets, if any.
+    fn session_cookie(&self) -> Option<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|v| v.strip_prefix("__Host-passerelle="))
+            .map(|v| v.split(';').next().unwrap_or("").to_owned())
+    }
+
+    fn location(&self) -> &str {
+        self.headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+}
+
+/// One request. `form` is sent URL-encoded, `json` as JSON; `extra` adds
+/// headers (they replace the default Host / Origin when named alike).
+struct Call<'a> {
+    method: &'a str,
+    uri: &'a str,
+    cookie: Option<&'a str>,
+    bearer: Option<&'a str>,
+    form: Option<Vec<(&'a str, &'a str)>>,
+    json: Option<Value>,
+    extra: Vec<(&'a str, &'a str)>,
+}
+
+impl<'a> Call<'a> {
+    fn get(uri: &'a str) -> Self {
+        Self {
+            method: "GET",
+            uri,
+            cookie: None,
+            bearer: None,
+            form: None,
+            json: None,
+            extra: Vec::new(),
+        }
+    }
+
+    fn post(uri: &'a str) -> Self {
+        Self {
+            method: "POST",
+            ..Self::get(uri)
+        }
+    }
+
+    fn cookie(mut self, c: Option<&'a str>) -> Self {
+        self.cookie = c;
+        self
+    }
+
+    fn bearer(mut self, t: &'a str) -> Self {
+        self.bearer = Some(t);
+        self
+    }
+
+    fn form(mut self, f: Vec<(&'a str, &'a str)>) -> Self {
+        self.form = Some(f);
+        self
+    }
+
+    fn json(mut self, v: Value) -> Self {
+        self.json = Some(v);
+        self
+    }
+
+    fn header(mut self, name: &'a str, value: &'a str) -> Self {
+        self.extra.push((name, value));
+        self
+    }
+
+    async fn send(self, router: &Router) -> Res {
+        let mut req = Request::builder().method(self.method).uri(self.uri);
+        let named = |n: &str| self.extra.iter().any(|(k, _)| k.eq_ignore_ascii_case(n));
+        if !named("host") {
+            req = req.header(header::HOST, HOST);
+        }
+        if self.method != "GET" && !named("origin") && self.bearer.is_none() {
+            req = req.header(header::ORIGIN, ORIGIN);
+        }
+        for (k, v) in &self.extra {
+            req = req.header(*k, *v);
+        }
+        if let Some(c) = self.cookie {
+            req = req.header(header::COOKIE, format!("__Host-passerelle={c}"));
+        }
+        if let Some(t) = self.bearer {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        let req = if let Some(form) = &self.form {
+            let body = form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(form.iter())
+                .finish();
+            req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(body))
+        } else if let Some(v) = &self.json {
+            req.header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(v.to_string()))
+        } else {
+            req.body(Body::empty())
+        }
+        .unwrap();
+        let res = router.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = to_bytes(res.into_body(), 16 << 20).await.unwrap();
+        Res {
+            status,
+            headers,
+            body: String::from_utf8(bytes.to_vec()).unwrap(),
+        }
+    }
+}
+
+/// A signed-in browser: its cookie and the CSRF token of its pages.
+#[derive(Clone, Default)]
+struct Browser {
+    cookie: Option<String>,
+    csrf: String,
+}
+
+fn csrf_of(html: &str) -> String {
+    let at = html
+        .find("name=\"csrf\" value=\"")
+        .expect("a form with a CSRF token");
+    let rest = &html[at + "name=\"csrf\" value=\"".len()..];
+    rest[..rest.find('"').unwrap()].to_owned()
+}
+
+async fn sign_in(r: &Router, email: &str, password: &str) -> Browser {
+    let res = Call::post("/connexion")
+        .form(vec![
+            ("email", email),
+            ("mot_de_passe", password),
+            ("suivant", "/compte"),
+        ])
+        .send(r)
+        .await;
+    assert_eq!(
+        res.status,
+        StatusCode::SEE_OTHER,
+        "sign-in of {email}: {}",
+        res.body
+    );
+    assert_eq!(res.location(), "/compte");
+    let set = res.headers[header::SET_COOKIE].to_str().unwrap().to_owned();
+    for attr in ["Path=/", "Secure", "HttpOnly", "SameSite=Lax"] {
+        assert!(set.contains(attr), "{set} lacks {attr}");
+    }
+    let cookie = res.session_cookie().expect("session cookie");
+    let page = Call::get("/compte").cookie(Some(&cookie)).send(r).await;
+    assert_eq!(page.status, StatusCode::OK);
+    Browser {
+        csrf: csrf_of(&page.body),
+        cookie: Some(cookie),
+    }
+}
+
+struct Demo {
+    app: app::App,
+    router: Router,
+    passwords: HashMap<String, String>,
+}
+
+async fn demo(url: String) -> Demo {
+    let mut config = app::Config::new(url, data_dir());
+    config.password_cost = app::config::PasswordCost::for_tests();
+    config.clock = app::config::Clock::manual(chrono::Utc::now());
+    let app = app::App::open(config).await.expect("open");
+    app.import_referentiels(&data_dir(), &|_| {})
+        .await
+        .expect("reference data");
+    app.seed_demo().await.expect("demo");
+    let passwords = app
+        .seed_demo_accounts()
+        .await
+        .expect("accounts")
+        .into_iter()
+        .map(|a| (a.email, a.password))
+        .collect();
+    let router = web::router(app.clone());
+    Demo {
+        app,
+        router,
+        passwords,
+    }
+}
+
+impl Demo {
+    async fn browser(&self, email: &str) -> Browser {
+        sign_in(&self.router, email, &self.passwords[email]).await
+    }
+}
+
+async fn sessions_and_csrf(d: &Demo) {
+    let r = &d.router;
+    // The sign-in page itself is public and never cached.
+    let page = Call::get("/connexion").send(r).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("autocomplete=\"current-password\""));
+
+    // Session fixation: a cookie planted before sign-in is not reused.
+    let planted = "planted-session-value-0123456789abcdef";
+    let res = Call::post("/connexion")
+        .cookie(Some(planted))
+        .form(vec![
+            ("email", "equipe.demo@example.org"),
+            ("mot_de_passe", &d.passwords["equipe.demo@example.org"]),
+        ])
+        .send(r)
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    let issued = res.session_cookie().unwrap();
+    assert_ne!(issued, planted);
+    assert!(issued.len() >= 43, "≥ 256 bits");
+    let again = d.browser("equipe.demo@example.org").await;
+    assert_ne!(
+        again.cookie.as_deref(),
+        Some(issued.as_str()),
+        "new id at every sign-in"
+    );
+
+    // Wrong password: the same message whether or not the account exists.
+    for email in ["equipe.demo@example.org", "personne@example.org"] {
+        let res = Call::post("/connexion")
+            .form(vec![
+                ("email", email),
+                ("mot_de_passe", "pas le bon mot de passe"),
+            ])
+            .send(r)
+            .await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(res
+            .body
+            .contains("adresse e-mail ou mot de passe incorrect"));
+    }
+
+    // CSRF: a state change without the token, with a wrong one, or from
+    // another site is refused; with the token from this site it works.
+    let b = d.browser("observation.demo@example.org").await;
+    let cookie = b.cookie.as_deref();
+    let res = Call::post("/deconnexion")
+        .cookie(cookie)
+        .form(vec![])
+        .send(r)
+        .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN, "no token");
+    let res = Call::post("/deconnexion")
+        .cookie(cookie)
+        .form(vec![("csrf", "forged")])
+        .send(r)
+        .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN, "wrong token");
+    let res = Call::post("/deconnexion")
+        .cookie(cookie)
+        .form(vec![("csrf", &b.csrf)])
+        .header("origin", "https://evil.example")
+        .send(r)
+        .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN, "other origin");
+    let res = Call::post("/deconnexion")
+        .cookie(cookie)
+        .form(vec![("csrf", &b.csrf)])
+        .header("sec-fetch-site", "cross-site")
+        .send(r)
+        .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN, "cross-site fetch");
+    let res = Call::post("/connexion")
+        .form(vec![("email", "x@example.org"), ("mot_de_passe", "y")])
+        .header("origin", "https://evil.example")
+        .send(r)
+        .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN, "login CSRF");
+    // Still signed in after all the forgeries.
+    assert_eq!(
+        Call::get("/compte").cookie(cookie).send(r).await.status,
+        StatusCode::OK
+    );
+    let res = Call::post("/deconnexion")
+        .cookie(cookie)
+        .form(vec![("csrf", &b.csrf)])
+        .send(r)
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert!(res.headers[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .contains("Max-Age=0"));
+    // The old cookie is dead: the account page sends to the sign-in page.
+    let res = Call::get("/compte").cookie(cookie).send(r).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert!(res.location().starts_with("/connexion"));
+
+    // A person lists their sessions and ends one from another browser.
+    let first = d.browser("apprenant.demo@example.org").await;
+    let second = d.browser("apprenant.demo@example.org").await;
+    let sessions = d
+        .app
+        .store
+        .user_sessions(
+            d.app
+                .store
+                .user_by_email("apprenant.demo@example.org")
+                .await
+                .unwrap()
+                .unwrap()
+                .id,
+        )
+        .await
+        .unwrap();
+    assert!(sessions.len() >= 2);
+    let first_hash = app::accounts::secret_hash(first.cookie.as_deref().unwrap());
+    let res = Call::post("/compte/sessions/terminer")
+        .cookie(second.cookie.as_deref())
+        .form(vec![("csrf", &second.csrf), ("session", &first_hash)])
+        .send(r)
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        Call::get("/compte")
+            .cookie(first.cookie.as_deref())
+            .send(r)
+            .await
+            .status,
+        StatusCode::SEE_OTHER,
+        "ended from the other browser"
+    );
+
+    // Idle timeout (30 min) and absolute timeout (12 h), on the test clock.
+    let b = d.browser("redaction.demo@example.org").await;
+    d.app.config.clock.advance(chrono::Duration::minutes(29));
+    assert_eq!(
+        Call::get("/compte")
+            .cookie(b.cookie.as_deref())
+            .send(r)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    d.app.config.clock.advance(chrono::Duration::minutes(31));
+    assert_eq!(
+        Call::get("/compte")
+            .cookie(b.cookie.as_deref())
+            .send(r)
+            .await
+            .status,
+        StatusCode::SEE_OTHER,
+        "idle for 31 minutes"
+    );
+    let b = d.browser("redaction.demo@example.org").await;
+    for _ in 0..25 {
+        d.app.config.clock.advance(chrono::Duration::minutes(29));
+        Call::get("/compte")
+            .cookie(b.cookie.as_deref())
+            .send(r)
+            .await;
+    }
+    assert_eq!(
+        Call::get("/compte")
+            .cookie(b.cookie.as_deref())
+            .send(r)
+            .await
+            .status,
+        StatusCode::SEE_OTHER,
+        "12 hours after sign-in"
+    );
+}
+
+async fn throttling(d: &Demo) {
+    let r = &d.router;
+    let email = "apprenant.demo-b@example.org";
+    for _ in 0..5 {
+        let res = Call::post("/connexion")
+            .form(vec![
+                ("email", email),
+                ("mot_de_passe", "mauvais mot de passe"),
+            ])
+            .send(r)
+            .await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    // The right password no longer helps until the window has passed.
+    let res = Call::post("/connexion")
+        .form(vec![
+            ("email", email),
+            ("mot_de_passe", &d.passwords[email]),
+        ])
+        .send(r)
+        .await;
+    assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(res.body.contains("trop de tentatives"));
+    d.app.config.clock.advance(chrono::Duration::minutes(16));
+    d.browser(email).await;
+}
+
+async fn tokens(d: &Demo) {
+    let r = &d.router;
+    let read_only = d
+        .app
+        .create_token_for("equipe.demo@example.org", "lecture", false)
+        .await
+        .unwrap();
+    let read_write = d
+        .app
+        .create_token_for("equipe.demo@example.org", "écriture", true)
+        .await
+        .unwrap();
+    assert!(read_only.starts_with("psl_") && read_only.len() > 40);
+    let me = Call::get("/api/v1/me").bearer(&read_only).send(r).await;
+    assert_eq!(me.status, StatusCode::OK);
+    assert_eq!(me.json()["email"], "equipe.demo@example.org");
+    assert_eq!(me.json()["can_write"], false);
+    assert_eq!(me.json()["roles"][0]["role"], "campus_manager");
+    assert_eq!(
+        Call::get("/api/v1/me").send(r).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let bad = Call::get("/api/v1/me")
+        .bearer("psl_not-a-token")
+        .send(r)
+        .await;
+    assert_eq!(bad.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(bad.json()["error"], "unauthorized");
+
+    let member = json!({
+        "name": "Crèche Les Colibris (fictive)", "kind": "etablissement-medico-social",
+        "siret": "99100005000005", "code_insee": "97304", "status": "brouillon"
+    });
+    let res = Call::post("/api/v1/campuses/demo/members")
+        .json(member.clone())
+        .send(r)
+        .await;
+    assert_eq!(res.status, StatusCode::UNAUTHORIZED, "no token");
+    assert_eq!(res.json()["error"], "unauthorized");
+    let res = Call::post("/api/v1/campuses/demo/members")
+        .bearer(&read_only)
+        .json(member.clone())
+        .send(r)
+        .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN, "read-only token");
+    assert_eq!(res.json()["error"], "forbidden");
+    let res = Call::post("/api/v1/campuses/demo-b/members")
+        .bearer(&read_write)
+        .json(member.clone())
+        .send(r)
+        .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN, "another campus");
+    let res = Call::post("/api/v1/campuses/demo/members")
+        .bearer(&read_write)
+        .json(member.clone())
+        .send(r)
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+
+    // Revoked: the token stops working at once.
+    let user = d
+        .app
+        .store
+        .user_by_email("equipe.demo@example.org")
+        .await
+        .unwrap()
+        .unwrap();
+    let listed = d.app.store.tokens(user.id).await.unwrap();
+    let rw = listed.iter().find(|t| t.can_write).unwrap();
+    assert!(d
+        .app
+        .store
+        .revoke_token(user.id, rw.id, "2026-01-01T00:00:00Z")
+        .await
+        .unwrap());
+    let res = Call::get("/api/v1/me").bearer(&read_write).send(r).await;
+    assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+
+    // Created in the browser, shown once.
+    let b = d.browser("equipe.demo@example.org").await;
+    let res = Call::post("/compte/jetons")
+        .cookie(b.cookie.as_deref())
+        .form(vec![
+            ("csrf", &b.csrf),
+            ("nom", "tableur"),
+            ("ecriture", "oui"),
+        ])
+        .send(r)
+        .await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert!(res.body.contains("il ne sera plus jamais affiché"));
+    let shown = res.body.split("<p class=\"secret\">").nth(1).unwrap();
+    let token = &shown[..shown.find('<').unwrap()];
+    assert_eq!(
+        Call::get("/api/v1/me").bearer(token).send(r).await.json()["can_write"],
+        true
+    );
+    let page = Call::get("/compte")
+        .cookie(b.cookie.as_deref())
+        .send(r)
+        .await;
+    assert!(!page.body.contains(token), "never shown again");
+}
+
+async fn headers_on_every_route(d: &Demo) {
+    let r = &d.router;
+    let mut checked = 0;
+    for route in web::route_list() {
+        let uri = route
+            .path
+            .replace("{slug}", "demo")
+            .replace("{id}", "1")
+            .replace("{code_rome}", "K1207")
+            .replace("{code}", "K1207");
+        let res = if route.method == "GET" {
+            Call::get(&uri).send(r).await
+        } else {
+            Call::post(&uri).form(vec![]).send(r).await
+        };
+        assert!(!res.status.is_server_error(), "{uri}: {}", res.status);
+        let h = &res.headers;
+        let csp = h[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+        for part in [
+            "object-src 'none'",
+            "base-uri 'none'",
+            "frame-ancestors 'none'",
+            "'nonce-",
+        ] {
+            assert!(csp.contains(part), "{uri}: CSP lacks {part}");
+        }
+        assert_eq!(h[header::X_CONTENT_TYPE_OPTIONS], "nosniff", "{uri}");
+        assert!(h.contains_key(header::REFERRER_POLICY), "{uri}");
+        checked += 1;
+    }
+    // A signed-in page is never stored by caches; nonces differ per response.
+    let b = d.browser("equipe.demo@example.org").await;
+    let one = Call::get("/formations")
+        .cookie(b.cookie.as_deref())
+        .send(r)
+        .await;
+    let two = Call::get("/formations")
+        .cookie(b.cookie.as_deref())
+        .send(r)
+        .await;
+    assert_eq!(one.headers[header::CACHE_CONTROL], "no-store");
+    assert_ne!(
+        one.headers[header::CONTENT_SECURITY_POLICY],
+        two.headers[header::CONTENT_SECURITY_POLICY]
+    );
+    assert!(checked >= 20);
+}
+
+/// What each role gets on a route, as status codes.
+struct Expect {
+    visitor: u16,
+    learner_a: u16,
+    observer_a: u16,
+    editor_a: u16,
+    manager_a: u16,
+    manager_b: u16,
+    editor_b: u16,
+    admin: u16,
+}
+
+impl Expect {
+    fn all(s: u16) -> Self {
+        Self::signed(s, s)
+    }
+
+    /// `visitor` for visitors, `signed` for everyone signed in.
+    fn signed(visitor: u16, signed: u16) -> Self {
+        Self {
+            visitor,
+            learner_a: signed,
+            observer_a: signed,
+            editor_a: signed,
+            manager_a: signed,
+            manager_b: signed,
+            editor_b: signed,
+            admin: signed,
+        }
+    }
+
+    fn get(&self, role: &str) -> u16 {
+        match role {
+            "visitor" => self.visitor,
+            "learner_a" => self.learner_a,
+            "observer_a" => self.observer_a,
+            "editor_a" => self.editor_a,
+            "manager_a" => self.manager_a,
+            "manager_b" => self.manager_b,
+            "editor_b" => self.editor_b,
+            _ => self.admin,
+        }
+    }
+}
+
+async fn authorization_matrix(d: &Demo) -> usize {
+    let r = &d.router;
+    let store = &d.app.store;
+    let a = d.app.campus("demo").await.unwrap();
+    let support = a.support_member_id.unwrap();
+    let draft_member = store
+        .members(a.id, false)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|m| m.status == "brouillon")
+        .expect("a draft member on demo");
+    let drafts: Vec<_> = store
+        .formations(a.id, store::Visibility::All, None)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|f| f.status == "brouillon")
+        .collect();
+    // A draft of the member the editor edits, and one of another member.
+    let own_draft = drafts.iter().find(|f| f.provider_id == support);
+    let other_draft = drafts
+        .iter()
+        .find(|f| f.provider_id != support)
+        .expect("draft");
+    let roles = [
+        ("visitor", None),
+        ("learner_a", Some("apprenant.demo@example.org")),
+        ("observer_a", Some("observation.demo@example.org")),
+        ("editor_a", Some("redaction.demo@example.org")),
+        ("manager_a", Some("equipe.demo@example.org")),
+        ("manager_b", Some("equipe.demo-b@example.org")),
+        ("editor_b", Some("redaction.demo-b@example.org")),
+        ("admin", Some("admin.reseau@example.org")),
+    ];
+    let support_member = store.member(support).await.unwrap().unwrap();
+    let member_update = json!({
+        "name": support_member.name, "kind": support_member.kind, "uai": support_member.uai,
+        "code_insee": support_member.code_insee, "status": support_member.status,
+        "postcode": support_member.postcode, "description": support_member.description,
+        "joined_on": support_member.joined_on
+    });
+    let formation_write = json!({
+        "key": "matrice-1", "title": "Formation de la matrice d'autorisation", "certification_code": 113050,
+        "pathway": "scolaire", "modality": "presentiel", "provider_id": support, "status": "brouillon"
+    });
+    let mut cases = 0;
+    let mut routes = web::route_list();
+    // Signing out last, so that each role keeps its session for the others.
+    routes.sort_by_key(|r| r.path == "/deconnexion");
+    for (role, email) in roles {
+        // Each role fails its sign-in on its own address, so that the
+        // failures do not add up to the throttling limit.
+        let fake_email = format!("inconnu.{role}@example.org");
+        let mut b = match email {
+            Some(e) => d.browser(e).await,
+            None => Browser::default(),
+        };
+        // A token of this role's own, to revoke.
+        let own_token = match email {
+            Some(e) => {
+                d.app.create_token_for(e, "matrice", false).await.unwrap();
+                let user = store.user_by_email(e).await.unwrap().unwrap();
+                store.tokens(user.id).await.unwrap()[0].id.to_string()
+            }
+            None => "1".to_owned(),
+        };
+        for route in &routes {
+            let (uri, expect): (String, Expect) = match (route.method, route.path.as_str()) {
+                (
+                    "GET",
+                    "/healthz"
+                    | "/static/style.css"
+                    | "/"
+                    | "/membres"
+                    | "/formations"
+                    | "/metiers"
+                    | "/donnees"
+                    | "/connexion"
+                    | "/api/v1/openapi.json"
+                    | "/api/v1/formations"
+                    | "/api/v1/occupations"
+                    | "/api/v1/members"
+                    | "/api/v1/campuses",
+                ) => (route.path.clone(), Expect::all(200)),
+                ("GET", "/campus/{slug}" | "/campus/{slug}/membres") => {
+                    (route.path.replace("{slug}", "demo"), Expect::all(200))
+                }
+                ("GET", "/metiers/{code}") => ("/metiers/K1207".into(), Expect::all(200)),
+                ("GET", "/api/v1/occupations/{code_rome}") => {
+                    ("/api/v1/occupations/K1207".into(), Expect::all(200))
+                }
+                ("GET", "/certifications/{code}" | "/api/v1/certifications/{code}") => {
+                    (route.path.replace("{code}", "111669"), Expect::all(200))
+                }
+                // A draft member of campus A: its team and the network only.
+                ("GET", "/membres/{id}" | "/api/v1/members/{id}") => (
+                    route.path.replace("{id}", &draft_member.id.to_string()),
+                    Expect {
+                        manager_a: 200,
+                        admin: 200,
+                        ..Expect::all(404)
+                    },
+                ),
+                // A draft formation of another provider than the editor's.
+                ("GET", "/formations/{id}" | "/api/v1/formations/{id}") => (
+                    route.path.replace("{id}", &other_draft.id.to_string()),
+                    Expect {
+                        manager_a: 200,
+                        admin: 200,
+                        ..Expect::all(404)
+                    },
+                ),
+                ("GET", "/compte") => ("/compte".into(), Expect::signed(303, 200)),
+                ("GET", "/api/v1/me") => ("/api/v1/me".into(), Expect::signed(401, 200)),
+                ("POST", "/connexion") => ("/connexion".into(), Expect::all(422)),
+                ("POST", "/deconnexion") => ("/deconnexion".into(), Expect::all(303)),
+                ("POST", "/compte/sessions/terminer") => {
+                    ("/compte/sessions/terminer".into(), Expect::signed(401, 303))
+                }
+                ("POST", "/compte/jetons") => ("/compte/jetons".into(), Expect::signed(401, 200)),
+                ("POST", "/compte/jetons/{id}/revoquer") => (
+                    route.path.replace("{id}", &own_token),
+                    Expect::signed(401, 303),
+                ),
+                // Updating the support member: its editors, its campus, the network.
+                ("POST", "/api/v1/campuses/{slug}/members") => (
+                    "/api/v1/campuses/demo/members".into(),
+                    Expect {
+                        visitor: 401,
+                        editor_a: 200,
+                        manager_a: 200,
+                        admin: 200,
+                        ..Expect::all(403)
+                    },
+                ),
+                ("POST", "/api/v1/campuses/{slug}/formations") => (
+                    "/api/v1/campuses/demo/formations".into(),
+                    Expect {
+                        visitor: 401,
+                        editor_a: 0,
+                        manager_a: 0,
+                        admin: 0,
+                        ..Expect::all(403)
+                    },
+                ),
+                (m, p) => panic!("route {m} {p} has no entry in the authorization matrix"),
+            };
+            let mut call = if route.method == "GET" {
+                Call::get(&uri)
+            } else {
+                Call::post(&uri)
+            };
+            call = call.cookie(b.cookie.as_deref());
+            if uri.starts_with("/api/") && route.method == "POST" {
+                let body = if uri.ends_with("/members") {
+                    member_update.clone()
+                } else {
+                    formation_write.clone()
+                };
+                call = call.json(body).header("x-csrf-token", &b.csrf);
+            } else if route.method == "POST" {
+                let mut form = vec![("csrf", b.csrf.as_str())];
+                match route.path.as_str() {
+                    "/connexion" => form.extend([
+                        ("email", fake_email.as_str()),
+                        ("mot_de_passe", "mauvais mot de passe"),
+                    ]),
+                    "/compte/sessions/terminer" => form.push(("session", "inconnue")),
+                    "/compte/jetons" => form.push(("nom", "matrice")),
+                    _ => {}
+                }
+                call = call.form(form);
+            }
+            let res = call.send(r).await;
+            let want = expect.get(role);
+            let got = res.status.as_u16();
+            // 0: created the first time, unchanged afterwards.
+            let ok = if want == 0 {
+                got == 201 || got == 200
+            } else {
+                got == want
+            };
+            assert!(
+                ok,
+                "{role} {} {uri}: got {got}, want {want}\n{}",
+                route.method,
+                &res.body[..res.body.len().min(300)]
+            );
+            cases += 1;
+        }
+        b.cookie = None;
+    }
+    // Guessing the ids of another campus gives nothing either.
+    let b = d.browser("equipe.demo-b@example.org").await;
+    if let Some(own) = own_draft {
+        let uri = format!("/formations/{}", own.id);
+        assert_eq!(
+            Call::get(&uri)
+                .cookie(b.cookie.as_deref())
+                .send(r)
+                .await
+                .status,
+            StatusCode::NOT_FOUND
+        );
+    }
+    let page = Call::get(&format!("/membres/{support}"))
+        .cookie(b.cookie.as_deref())
+        .send(r)
+        .await;
+    assert!(
+        !page.body.contains("example.org"),
+        "contacts of campus A stay private"
+    );
+    let listed = Call::get("/api/v1/formations?campus=demo&q=matrice")
+        .cookie(b.cookie.as_deref())
+        .send(r)
+        .await;
+    assert_eq!(
+        listed.json()["total"],
+        0,
+        "campus A's drafts are not searchable from B"
+    );
+    let editor = d.browser("redaction.demo@example.org").await;
+    let own = Call::get(&format!("/membres/{support}"))
+        .cookie(editor.cookie.as_deref())
+        .send(r)
+        .await;
+    assert!(
+        own.body.contains("example.org"),
+        "an editor sees their own organisation's contacts"
+    );
+    cases
+}
+
+async fn run_all(url: String) {
+    let d = demo(url).await;
+    sessions_and_csrf(&d).await;
+    throttling(&d).await;
+    tokens(&d).await;
+    headers_on_every_route(&d).await;
+    let n = authorization_matrix(&d).await;
+    println!(
+        "authorization matrix: {n} cases ({} routes × 8 roles)",
+        web::route_list().len()
+    );
+}
+
+#[tokio::test]
+async fn accounts_on_sqlite() {
+    run_all(store::testing::sqlite_url("auth")).await;
+}
+
+#[tokio::test]
+async fn accounts_on_postgres() {
+    if let Some(url) = store::testing::postgres_url("auth").await {
+        run_all(url).await;
+    }
+}
