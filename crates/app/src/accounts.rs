@@ -22,6 +22,7 @@ use domain::network::FieldError;
 use sha2::{Digest, Sha256};
 use store::GrantInput;
 
+use crate::audit::Event;
 use crate::config::PasswordCost;
 use crate::policy::{authorize, Action, Actor, Grant, Principal, Resource};
 use crate::{App, AppError};
@@ -304,6 +305,20 @@ impl App {
                 e => e.into(),
             })?;
         tracing::info!(user_id = id, "account created");
+        for g in &account.grants {
+            let mut event = Event::new("account.create")
+                .detail(serde_json::json!({ "role": g.role.as_str(), "member_id": g.member_id }));
+            event.campus_id = g.campus_id;
+            event.entity = Some("user".into());
+            event.entity_id = Some(id.to_string());
+            self.audit(actor, event).await?;
+        }
+        if account.grants.is_empty() {
+            let mut event = Event::new("account.create");
+            event.entity = Some("user".into());
+            event.entity_id = Some(id.to_string());
+            self.audit(actor, event).await?;
+        }
         Ok((id, generated))
     }
 
@@ -381,6 +396,18 @@ impl App {
                         .await?;
                 }
                 tracing::info!("failed sign-in");
+                // Who tried is personal data (erasable); the account, if any, is kept.
+                let attempted = Actor {
+                    principal: Some(Arc::new(Principal {
+                        user_id: user.as_ref().map_or(0, |u| u.id),
+                        email: email.clone(),
+                        display_name: String::new(),
+                        grants: Vec::new(),
+                    })),
+                    read_only: true,
+                    origin: client.ip.map(ip_prefix),
+                };
+                self.audit(&attempted, Event::new("sign_in.failed")).await?;
                 return Err(refused());
             }
         };
@@ -400,6 +427,9 @@ impl App {
             )
             .await?;
         tracing::info!(user_id = user.id, "signed in");
+        let mut audited = actor.clone();
+        audited.origin = prefix.clone();
+        self.audit(&audited, Event::new("sign_in")).await?;
         Ok(SignedIn {
             cookie,
             csrf,
@@ -465,6 +495,7 @@ impl App {
         if let Some(user_id) = session.actor.user_id() {
             self.store.delete_session(&session.id_hash, user_id).await?;
             tracing::info!(user_id, "signed out");
+            self.audit(&session.actor, Event::new("sign_out")).await?;
         }
         Ok(())
     }
@@ -507,6 +538,10 @@ impl App {
             .create_token(user_id, name, &secret_hash(&token), write, &self.now_text())
             .await?;
         tracing::info!(user_id, token_id = id, write, "API token created");
+        let mut event = Event::new("token.create").detail(serde_json::json!({ "write": write }));
+        event.entity = Some("api_token".into());
+        event.entity_id = Some(id.to_string());
+        self.audit(actor, event).await?;
         Ok((id, token))
     }
 
@@ -547,6 +582,10 @@ impl App {
             .await?;
         if done {
             tracing::info!(user_id, token_id = id, "API token revoked");
+            let mut event = Event::new("token.revoke");
+            event.entity = Some("api_token".into());
+            event.entity_id = Some(id.to_string());
+            self.audit(actor, event).await?;
         }
         Ok(done)
     }

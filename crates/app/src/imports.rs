@@ -11,6 +11,8 @@ use ingest::referentiels;
 use ingest::sheet::{self, CellError, ProviderRef, SheetFormat, Table};
 use store::{DatasetOutcome, RefTables, Tx, Upsert, Visibility};
 
+use crate::audit::Event;
+use crate::policy::Actor;
 use crate::{App, AppError};
 
 /// What happened to one reference data set.
@@ -79,6 +81,20 @@ impl ImportReport {
     pub fn changed_nothing(&self) -> bool {
         self.created == 0 && self.updated == 0 && self.outside_created.is_empty()
     }
+}
+
+/// The audit entry of an import: the file and what it did (no personal
+/// data: contacts are not counted by name).
+fn import_event(action: &str, campus_id: i64, file: &str, report: &ImportReport) -> Event {
+    let mut event = Event::new(action).detail(serde_json::json!({
+        "file": file,
+        "created": report.created,
+        "updated": report.updated,
+        "unchanged": report.unchanged,
+        "rejected": report.rejected.len(),
+    }));
+    event.campus_id = Some(campus_id);
+    event
 }
 
 impl App {
@@ -336,6 +352,12 @@ impl App {
                 report.count(u);
             }
         }
+        self.audit_in(
+            &mut tx,
+            &Actor::operator(),
+            import_event("import.lheo", campus.id, file, &report),
+        )
+        .await?;
         tx.commit().await?;
         self.catch_up_index().await?;
         Ok(report)
@@ -439,6 +461,11 @@ impl App {
             Some(s) => vec![self.campus(s).await?],
             None => self.store.campuses().await?,
         };
+        for c in &campuses {
+            let mut event = Event::new("export.lheo");
+            event.campus_id = Some(c.id);
+            self.audit(&Actor::operator(), event).await?;
+        }
         let mut offers = Vec::new();
         for campus in campuses {
             for f in self
@@ -570,6 +597,12 @@ impl App {
         for (_, m) in &rows {
             report.count(tx.upsert_member(campus.id, m).await?);
         }
+        self.audit_in(
+            &mut tx,
+            &Actor::operator(),
+            import_event("import.membres", campus.id, file, &report),
+        )
+        .await?;
         tx.commit().await?;
         self.catch_up_index().await?;
         Ok(report)
@@ -682,6 +715,12 @@ impl App {
                     .await?,
             );
         }
+        self.audit_in(
+            &mut tx,
+            &Actor::operator(),
+            import_event("import.formations", campus.id, file, &report),
+        )
+        .await?;
         tx.commit().await?;
         self.catch_up_index().await?;
         Ok(report)
@@ -690,6 +729,9 @@ impl App {
     /// Members of a campus as a spreadsheet table.
     pub async fn members_table(&self, campus_slug: &str) -> Result<Table, ImportError> {
         let campus = self.campus(campus_slug).await?;
+        let mut event = Event::new("export.membres");
+        event.campus_id = Some(campus.id);
+        self.audit(&Actor::operator(), event).await?;
         let members = self.store.members(campus.id, false).await?;
         let inputs: Vec<MemberInput> = members.iter().map(member_input).collect();
         Ok(sheet::members_to_table(&inputs))
@@ -698,6 +740,9 @@ impl App {
     /// Formations of a campus as a spreadsheet table.
     pub async fn formations_table(&self, campus_slug: &str) -> Result<Table, ImportError> {
         let campus = self.campus(campus_slug).await?;
+        let mut event = Event::new("export.formations");
+        event.campus_id = Some(campus.id);
+        self.audit(&Actor::operator(), event).await?;
         let mut rows = Vec::new();
         for f in self
             .store

@@ -41,6 +41,9 @@ pub struct Actor {
     /// Set for a read-only API token: every write is refused, whatever the
     /// person's roles.
     pub read_only: bool,
+    /// Where the request comes from (truncated address), for the audit log;
+    /// decides nothing.
+    pub origin: Option<String>,
 }
 
 impl Actor {
@@ -69,6 +72,7 @@ impl Actor {
         Self {
             principal: Some(Arc::new(principal)),
             read_only: false,
+            origin: None,
         }
     }
 

@@ -31,6 +31,8 @@ impl App {
         };
         authorize(actor, Action::Write, resource)?;
         let result = tx.upsert_member(campus.id, input).await?;
+        self.audit_upsert(&mut tx, actor, campus.id, "member", result)
+            .await?;
         tx.commit().await?;
         self.catch_up_index().await?;
         Ok(result)
@@ -112,9 +114,34 @@ impl App {
                 Some(&[]),
             )
             .await?;
+        self.audit_upsert(&mut tx, actor, campus.id, "formation", result)
+            .await?;
         tx.commit().await?;
         self.catch_up_index().await?;
         Ok(result)
+    }
+
+    /// Records a create or update in the audit log (nothing for an upsert
+    /// that changed nothing).
+    async fn audit_upsert(
+        &self,
+        tx: &mut store::Tx,
+        actor: &Actor,
+        campus_id: i64,
+        entity: &str,
+        result: Upsert,
+    ) -> Result<(), AppError> {
+        let verb = match result {
+            Upsert::Created(_) => "create",
+            Upsert::Updated(_) => "update",
+            Upsert::Unchanged(_) => return Ok(()),
+        };
+        self.audit_in(
+            tx,
+            actor,
+            crate::audit::Event::new(format!("{entity}.{verb}")).on(campus_id, entity, result.id()),
+        )
+        .await
     }
 
     /// ROME links of a formation: the ones given, else those of its

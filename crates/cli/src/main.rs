@@ -45,6 +45,16 @@ enum Command {
     /// Accounts and API tokens.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// The audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the hash chain of the audit log: exit 0 when it holds, 1 naming
+    /// the first broken entry.
+    Verify,
 }
 
 #[derive(Subcommand)]
@@ -254,6 +264,20 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Import(c) => return import(config(cli.database_url, false), c).await,
         Command::Admin(c) => admin(config(cli.database_url, false), c).await?,
+        Command::Audit(AuditCommand::Verify) => {
+            let app = open(config(cli.database_url, false)).await?;
+            let v = app.verify_audit().await.map_err(app_error)?;
+            match v.broken {
+                None => println!("Journal d'audit intègre : {} entrées vérifiées.", v.entries),
+                Some((seq, why)) => {
+                    eprintln!(
+                        "Journal d'audit altéré : entrée n° {seq} — {why} ({} entrées intègres avant elle).",
+                        v.entries
+                    );
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+        }
         Command::Export(c) => export(config(cli.database_url, false), c).await?,
     }
     Ok(ExitCode::SUCCESS)

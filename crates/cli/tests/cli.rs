@@ -315,6 +315,38 @@ fn scenario(url: String, label: &str) {
     );
     let out = cli.ok(&["import", "referentiels"]);
     assert!(out.contains("aucune modification"), "{out}");
+
+    // The audit log recorded the imports and exports above, and holds;
+    // a tampered entry is named and makes the command fail.
+    let out = cli.ok(&["audit", "verify"]);
+    assert!(out.contains("Journal d'audit intègre"), "{out}");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let store = store::Store::connect(&cli.url).await.unwrap();
+        let entries = store.audit_after(0, 100_000).await.unwrap();
+        for action in [
+            "import.lheo",
+            "import.membres",
+            "export.formations",
+            "account.create",
+            "token.create",
+        ] {
+            assert!(
+                entries.iter().any(|e| e.action == action),
+                "no {action} entry"
+            );
+        }
+        store::testing::tamper_audit(
+            &store,
+            "UPDATE audit_log SET action = 'import.rien' WHERE seq = 3",
+        )
+        .await
+        .unwrap();
+    });
+    let out = cli.run(&["audit", "verify"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("entrée n° 3"), "{err}");
     let _ = std::fs::remove_dir_all(&work);
 }
 
@@ -359,6 +391,7 @@ fn every_subcommand_has_help() {
         vec!["admin", "--help"],
         vec!["admin", "create-user", "--help"],
         vec!["admin", "create-token", "--help"],
+        vec!["audit", "verify", "--help"],
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_passerelle"))
             .args(&args)

@@ -3,6 +3,7 @@
 //! HTTP, so every rule here is testable on its own.
 
 pub mod accounts;
+pub mod audit;
 pub mod ids;
 pub mod model;
 pub mod network;

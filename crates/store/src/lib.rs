@@ -13,6 +13,7 @@
 //! - Every query is parameterised; no value is ever spliced into SQL text.
 
 mod accounts;
+mod audit;
 mod lookup;
 mod network;
 mod reference;
@@ -27,6 +28,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 use sqlx::{PgConnection, SqliteConnection};
 
 pub use accounts::*;
+pub use audit::*;
 pub use network::*;
 pub use reference::*;
 pub use rows::*;

@@ -5,6 +5,8 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use crate::{on_pool, Backend, Result, Store};
+
 /// Base URL of the PostgreSQL test database.
 pub fn pg_base_url() -> String {
     std::env::var("PASSERELLE_TEST_PG")
@@ -117,4 +119,42 @@ async fn drop_stale_schemas(conn: &mut sqlx::PgConnection) {
                 .await;
         }
     }
+}
+
+/// For tests only: runs one statement as the application would, so that
+/// tests can check the append-only triggers refuse it.
+pub async fn execute_as_application(store: &Store, sql: &str) -> Result<()> {
+    on_pool!(store, |p| {
+        sqlx::query(sql).execute(p).await?;
+    });
+    Ok(())
+}
+
+/// For tests of tamper detection only: runs one statement with the
+/// append-only triggers out of the way, as an attacker with database
+/// access could.
+pub async fn tamper_audit(store: &Store, sql: &str) -> Result<()> {
+    match store.backend() {
+        Backend::Sqlite => on_pool!(store, |p| {
+            let mut c = p.acquire().await?;
+            sqlx::query("DROP TRIGGER audit_log_no_rewrite")
+                .execute(&mut *c)
+                .await?;
+            sqlx::query("DROP TRIGGER audit_log_no_delete")
+                .execute(&mut *c)
+                .await?;
+            sqlx::query(sql).execute(&mut *c).await?;
+        }),
+        Backend::Postgres => on_pool!(store, |p| {
+            let mut c = p.acquire().await?;
+            sqlx::query("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only")
+                .execute(&mut *c)
+                .await?;
+            sqlx::query(sql).execute(&mut *c).await?;
+            sqlx::query("ALTER TABLE audit_log ENABLE TRIGGER audit_log_append_only")
+                .execute(&mut *c)
+                .await?;
+        }),
+    }
+    Ok(())
 }

@@ -308,6 +308,7 @@ pub async fn layer(State(app): State<App>, req: Request, next: Next) -> Response
         }
     }
     let signed_in = auth.session.is_some() || auth.via_token;
+    auth.actor.origin = auth.client.ip.map(app::accounts::ip_prefix);
     parts.extensions.insert(auth);
     let mut res = next.run(Request::from_parts(parts, body)).await;
     security_headers(res.headers_mut(), &nonce, app.config.https, signed_in);

@@ -22,6 +22,7 @@ pub(crate) fn routes(r: Routes) -> Routes {
     r.get("/", home)
         .get("/campus/{slug}", campus)
         .get("/campus/{slug}/membres", campus_members)
+        .get("/campus/{slug}/journal", campus_journal)
         .get("/membres", directory)
         .get("/membres/{id}", member)
         .get("/formations", formations)
@@ -403,5 +404,32 @@ async fn datasets(State(app): State<App>, nav: Nav) -> Result<Response, WebError
             datasets: app.datasets().await?,
         },
         false,
+    )
+}
+
+#[derive(Template)]
+#[template(path = "journal.html")]
+struct JournalPage {
+    nav: Nav,
+    campus: CampusRow,
+    entries: Vec<store::AuditRow>,
+}
+
+/// The audit log of a campus, for its managers.
+async fn campus_journal(
+    State(app): State<App>,
+    nav: Nav,
+    RequestActor(actor): RequestActor,
+    Path(slug): Path<String>,
+) -> Result<Response, WebError> {
+    let entries = app.campus_audit(&actor, &slug).await?;
+    let campus = app.campus(&slug).await?;
+    render(
+        &JournalPage {
+            nav,
+            campus,
+            entries,
+        },
+        true,
     )
 }

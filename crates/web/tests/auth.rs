@@ -715,6 +715,16 @@ async fn authorization_matrix(d: &Demo) -> usize {
                 ("GET", "/campus/{slug}" | "/campus/{slug}/membres") => {
                     (route.path.replace("{slug}", "demo"), Expect::all(200))
                 }
+                // The audit log of campus A: its managers and the network.
+                ("GET", "/campus/{slug}/journal") => (
+                    "/campus/demo/journal".into(),
+                    Expect {
+                        visitor: 401,
+                        manager_a: 200,
+                        admin: 200,
+                        ..Expect::all(403)
+                    },
+                ),
                 ("GET", "/metiers/{code}") => ("/metiers/K1207".into(), Expect::all(200)),
                 ("GET", "/api/v1/occupations/{code_rome}") => {
                     ("/api/v1/occupations/K1207".into(), Expect::all(200))
@@ -862,6 +872,78 @@ async fn authorization_matrix(d: &Demo) -> usize {
     cases
 }
 
+async fn audit_log(d: &Demo) {
+    let r = &d.router;
+    let v = d.app.verify_audit().await.unwrap();
+    assert_eq!(v.broken, None);
+    assert!(v.entries > 20, "{v:?}");
+    let all = d.app.store.audit_after(0, 10_000).await.unwrap();
+    for action in [
+        "account.create",
+        "sign_in",
+        "sign_in.failed",
+        "sign_out",
+        "token.create",
+        "token.revoke",
+        "member.create",
+    ] {
+        assert!(all.iter().any(|e| e.action == action), "no {action} entry");
+    }
+    let created = all.iter().find(|e| e.action == "member.create").unwrap();
+    assert_eq!(
+        created.actor_label.as_deref(),
+        Some("equipe.demo@example.org")
+    );
+    assert!(created.entity_id.is_some() && created.campus_id.is_some());
+    // Managers read their campus' entries, not another campus'.
+    let b = d.browser("equipe.demo@example.org").await;
+    let page = Call::get("/campus/demo/journal")
+        .cookie(b.cookie.as_deref())
+        .send(r)
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("member.create"));
+    assert_eq!(page.headers[header::CACHE_CONTROL], "no-store");
+    let other = Call::get("/campus/demo-b/journal")
+        .cookie(b.cookie.as_deref())
+        .send(r)
+        .await;
+    assert_eq!(other.status, StatusCode::FORBIDDEN);
+
+    // The application cannot rewrite or delete entries.
+    for sql in [
+        "UPDATE audit_log SET action = 'x' WHERE seq = 1",
+        "DELETE FROM audit_log WHERE seq = 1",
+    ] {
+        let res = store::testing::execute_as_application(&d.app.store, sql).await;
+        assert!(res.is_err(), "{sql} must be refused");
+    }
+    // Erasing someone's personal fields keeps the chain verifiable.
+    let user = d
+        .app
+        .store
+        .user_by_email("equipe.demo@example.org")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(d.app.store.erase_audit_personal_of(user.id).await.unwrap() > 0);
+    assert_eq!(d.app.verify_audit().await.unwrap().broken, None);
+    let erased = d.app.store.audit_after(created.seq - 1, 1).await.unwrap();
+    assert_eq!(erased[0].actor_label, None);
+
+    // Tampering shows, with the first broken entry named.
+    let target = all[all.len() / 2].seq;
+    store::testing::tamper_audit(
+        &d.app.store,
+        &format!("UPDATE audit_log SET detail = '{{\"forged\":true}}' WHERE seq = {target}"),
+    )
+    .await
+    .unwrap();
+    let v = d.app.verify_audit().await.unwrap();
+    assert_eq!(v.broken.as_ref().map(|b| b.0), Some(target), "{v:?}");
+    assert_eq!(v.entries, target - 1);
+}
+
 async fn run_all(url: String) {
     let d = demo(url).await;
     sessions_and_csrf(&d).await;
@@ -869,6 +951,7 @@ async fn run_all(url: String) {
     tokens(&d).await;
     headers_on_every_route(&d).await;
     let n = authorization_matrix(&d).await;
+    audit_log(&d).await;
     println!(
         "authorization matrix: {n} cases ({} routes × 8 roles)",
         web::route_list().len()
