@@ -293,6 +293,45 @@ async function accountJourney(page) {
   expectedStatus = null;
 }
 
+/** A member editor (E2E_EDITOR_EMAIL, E2E_EDITOR_PASSWORD) edits their organisation and one of its formations. */
+async function editJourney(page) {
+  console.log('\n=== A member editor edits their organisation and a formation');
+  const email = process.env.E2E_EDITOR_EMAIL;
+  const password = process.env.E2E_EDITOR_PASSWORD;
+  if (!email || !password) {
+    fail('E2E_EDITOR_EMAIL and E2E_EDITOR_PASSWORD are not set: the editing journey cannot run');
+    return;
+  }
+  const save = () => page.locator('main form.form').getByRole('button', { name: 'Enregistrer' });
+  await visit(page, '/connexion', 'Connexion (rédaction)');
+  await page.getByLabel('Adresse e-mail').fill(email);
+  await page.getByLabel('Mot de passe').fill(password);
+  await follow(page, page.locator('main').getByRole('button', { name: 'Se connecter' }), 'Mon compte (rédaction)');
+  await visit(page, '/membres?q=Bert%C3%A8ne%20Juminer', 'Annuaire : le lycée de la rédaction');
+  await follow(page, page.locator('main .results > li > a').first(), 'Fiche du lycée');
+  await follow(page, page.getByRole('link', { name: 'Modifier la fiche' }), 'Formulaire du membre');
+  await page.getByLabel('SIRET').fill('12345678901234');
+  expectedStatus = 422;
+  await follow(page, save(), 'Formulaire refusé (SIRET erroné)');
+  const error = page.locator('#erreur-siret');
+  const message = (await error.count()) === 1 ? (await error.innerText()).trim() : '';
+  expect(message.length > 0, `the SIRET error is shown next to the field: « ${message} »`);
+  expect((await page.locator('#f-siret[aria-invalid="true"]').count()) === 1, 'the SIRET field is marked invalid and described by its error');
+  await page.getByLabel('SIRET').fill('');
+  await page.getByLabel('Description').fill('Fiche mise à jour dans le navigateur.');
+  await follow(page, save(), 'Fiche enregistrée');
+  expect(/^\/membres\/\d+$/.test(new URL(page.url()).pathname), `back on the member page (${new URL(page.url()).pathname})`);
+  expect((await page.getByText('Fiche mise à jour dans le navigateur.').count()) > 0, 'the new description is shown');
+  await follow(page, page.locator('main a[href^="/formations/"]').first(), 'Formation du lycée');
+  await follow(page, page.getByRole('link', { name: 'Modifier la formation' }), 'Formulaire de la formation');
+  await page.getByLabel('Capacité (places)').fill('28');
+  await follow(page, save(), 'Formation enregistrée');
+  expect(/^\/formations\/\d+$/.test(new URL(page.url()).pathname), `back on the formation page (${new URL(page.url()).pathname})`);
+  expect((await page.locator('main').innerText()).includes('28'), 'the new capacity is shown');
+  await follow(page, page.getByRole('button', { name: 'Se déconnecter' }), 'Déconnecté (rédaction)');
+  expectedStatus = null;
+}
+
 /**
  * Guards against a silent axe: on a deliberately broken document it must report the violations
  * the test relies on, otherwise « no violation » on the real pages would mean nothing.
@@ -387,7 +426,7 @@ async function main() {
     });
 
     await axeSelfTest(page);
-    for (const step of [homeSearchJourney, metierSearchJourney, catalogueJourney, otherPages, accountJourney, phonePass]) {
+    for (const step of [homeSearchJourney, metierSearchJourney, catalogueJourney, otherPages, accountJourney, editJourney, phonePass]) {
       try {
         await step(page);
       } catch (err) {

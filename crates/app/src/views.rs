@@ -129,6 +129,8 @@ pub struct MemberView {
     /// Empty unless the actor may see personal data.
     pub contacts: Vec<ContactRow>,
     pub private: bool,
+    /// Whether the actor may edit it.
+    pub editable: bool,
 }
 
 /// A formation's page.
@@ -144,6 +146,8 @@ pub struct FormationView {
     /// Data-quality notes, for campus staff only.
     pub notes: Vec<NoteRow>,
     pub private: bool,
+    /// Whether the actor may edit it.
+    pub editable: bool,
 }
 
 /// A ROME fiche's page.
@@ -269,6 +273,7 @@ impl App {
         } else {
             Vec::new()
         };
+        let member_campus = member.campus_id;
         Ok(MemberView {
             kind_label: domain::MemberKind::parse(&member.kind)
                 .map_or(member.kind.clone(), |k| k.label().to_owned()),
@@ -277,6 +282,14 @@ impl App {
             formations,
             contacts,
             private,
+            editable: allows(
+                actor,
+                Action::Write,
+                Resource::Member {
+                    campus_id: member_campus,
+                    member_id: id,
+                },
+            ),
         })
     }
 
@@ -302,6 +315,7 @@ impl App {
             .into_iter()
             .find(|c| c.id == formation.campus_id)
             .ok_or_else(not_found)?;
+        let (formation_campus, formation_provider) = (formation.campus_id, formation.provider_id);
         Ok(FormationView {
             pathway_label: domain::Pathway::parse(&formation.pathway)
                 .map_or(formation.pathway.clone(), |p| p.label().to_owned()),
@@ -322,6 +336,14 @@ impl App {
             formation,
             campus,
             private,
+            editable: allows(
+                actor,
+                Action::Write,
+                Resource::Formation {
+                    campus_id: formation_campus,
+                    provider_id: formation_provider,
+                },
+            ),
         })
     }
 

@@ -193,3 +193,124 @@ pub fn rome_links_from(
             .collect()
     }
 }
+
+/// What an edit form starts from.
+#[derive(Debug, Clone)]
+pub struct FormationForm {
+    /// The formation as stored.
+    pub formation: store::FormationRow,
+    /// ROME codes chosen by hand (empty: derived from the certification).
+    pub manual_romes: Vec<String>,
+}
+
+impl App {
+    /// The member to edit, if the actor may edit it (else `NotFound` for what
+    /// they may not even see, `Forbidden` for what they may only read).
+    pub async fn member_for_edit(
+        &self,
+        actor: &Actor,
+        id: i64,
+    ) -> Result<store::MemberRow, AppError> {
+        let not_found = || AppError::NotFound(format!("membre {id}"));
+        let member = self.store.member(id).await?.ok_or_else(not_found)?;
+        let resource = Resource::Member {
+            campus_id: member.campus_id,
+            member_id: id,
+        };
+        if !crate::policy::allows(actor, Action::ReadPrivate, resource)
+            && (member.status != "publie" || member.kind == "exterieur")
+        {
+            return Err(not_found());
+        }
+        authorize(actor, Action::Write, resource)?;
+        Ok(member)
+    }
+
+    /// Updates a member by id from its edit form.
+    pub async fn update_member(
+        &self,
+        actor: &Actor,
+        id: i64,
+        input: &MemberInput,
+    ) -> Result<Upsert, AppError> {
+        let member = self.member_for_edit(actor, id).await?;
+        input.validate().map_err(AppError::Invalid)?;
+        self.check_commune("code_insee", input.code_insee.as_deref())
+            .await?;
+        let mut tx = self.store.begin().await?;
+        let result = tx.update_member(id, input).await.map_err(|e| match e {
+            store::StoreError::Conflict(m) => AppError::Invalid(vec![FieldError::new("siret", m)]),
+            e => e.into(),
+        })?;
+        self.audit_upsert(&mut tx, actor, member.campus_id, "member", result)
+            .await?;
+        tx.commit().await?;
+        self.catch_up_index().await?;
+        Ok(result)
+    }
+
+    /// The formation to edit, if the actor may edit it.
+    pub async fn formation_for_edit(
+        &self,
+        actor: &Actor,
+        id: i64,
+    ) -> Result<FormationForm, AppError> {
+        let not_found = || AppError::NotFound(format!("formation {id}"));
+        let formation = self.store.formation(id).await?.ok_or_else(not_found)?;
+        let resource = Resource::Formation {
+            campus_id: formation.campus_id,
+            provider_id: formation.provider_id,
+        };
+        if !crate::policy::allows(actor, Action::ReadPrivate, resource)
+            && formation.status != "publie"
+        {
+            return Err(not_found());
+        }
+        authorize(actor, Action::Write, resource)?;
+        Ok(FormationForm {
+            manual_romes: self.store.formation_manual_romes(id).await?,
+            formation,
+        })
+    }
+
+    /// Updates a formation by id from its edit form; its provider, key and
+    /// sessions stay as they are.
+    pub async fn update_formation(
+        &self,
+        actor: &Actor,
+        id: i64,
+        input: &FormationInput,
+    ) -> Result<Upsert, AppError> {
+        let form = self.formation_for_edit(actor, id).await?;
+        let f = form.formation;
+        let campus = self
+            .store
+            .campuses()
+            .await?
+            .into_iter()
+            .find(|c| c.id == f.campus_id)
+            .ok_or_else(|| AppError::NotFound(format!("formation {id}")))?;
+        let mut input = input.clone();
+        input.provider_id = f.provider_id;
+        input.external_key = Some(f.external_key.clone());
+        input.invented = f.invented;
+        let sessions: Vec<SessionInput> = self
+            .store
+            .sessions(id)
+            .await?
+            .into_iter()
+            .filter_map(|s| {
+                Some(SessionInput {
+                    starts_on: domain::network::chrono_free::Date::parse(&s.starts_on)?,
+                    ends_on: s
+                        .ends_on
+                        .as_deref()
+                        .and_then(domain::network::chrono_free::Date::parse),
+                    places: s.places,
+                })
+            })
+            .collect();
+        self.save_formation(actor, &campus.slug, &f.external_key, &input, &sessions)
+            .await
+    }
+}

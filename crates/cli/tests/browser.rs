@@ -216,8 +216,10 @@ fn healthz_ok(addr: SocketAddr) -> bool {
     response.starts_with("HTTP/1.1 200") || response.starts_with("HTTP/1.0 200")
 }
 
-/// The demo account the browser signs in with.
+/// The demo accounts the browser signs in with: a campus manager, and the
+/// editor of the support lycée.
 const DEMO_MANAGER: &str = "equipe.demo@example.org";
+const DEMO_EDITOR: &str = "redaction.demo@example.org";
 
 /// The generated password `passerelle demo` printed for `email` at first start
 /// (`  EMAIL  ROLE  PASSWORD`), read from the server's log.
@@ -247,6 +249,8 @@ fn run_browser(tools: &Tools, base_url: &str, dir: &Path) -> (Option<ExitStatus>
         .env("CHROMIUM", &tools.chromium)
         .env("E2E_EMAIL", DEMO_MANAGER)
         .env("E2E_PASSWORD", demo_password(dir, DEMO_MANAGER))
+        .env("E2E_EDITOR_EMAIL", DEMO_EDITOR)
+        .env("E2E_EDITOR_PASSWORD", demo_password(dir, DEMO_EDITOR))
         .stdin(Stdio::null())
         .stdout(File::create(&out_path).expect("create node stdout log"))
         .stderr(File::create(&err_path).expect("create node stderr log"))

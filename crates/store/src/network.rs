@@ -104,6 +104,15 @@ struct MemberStored {
     invented: bool,
 }
 
+/// The stored fields of a member, compared with an input to tell `Unchanged`.
+const MEMBER_STORED_SELECT: &str =
+    "SELECT name, kind, siret, uai, code_insee, address, postcode, website, \
+    description, joined_on, left_on, status, invented FROM members WHERE id = $1";
+
+const UPDATE_MEMBER: &str = "UPDATE members SET name = $1, kind = $2, siret = $3, uai = $4, code_insee = $5, \
+    address = $6, postcode = $7, website = $8, description = $9, joined_on = $10, left_on = $11, status = $12, \
+    invented = $13, updated_at = $14 WHERE id = $15";
+
 fn member_stored(m: &MemberInput) -> MemberStored {
     MemberStored {
         name: m.name.trim().to_owned(),
@@ -314,26 +323,31 @@ impl Tx {
         let result = on_tx!(self, |c| {
             match existing {
                 Some(id) => {
-                    let stored: MemberStored = sqlx::query_as(
-                        "SELECT name, kind, siret, uai, code_insee, address, postcode, website, description, \
-                         joined_on, left_on, status, invented FROM members WHERE id = $1",
-                    )
-                    .bind(id)
-                    .fetch_one(&mut *c)
-                    .await?;
+                    let stored: MemberStored = sqlx::query_as(MEMBER_STORED_SELECT)
+                        .bind(id)
+                        .fetch_one(&mut *c)
+                        .await?;
                     if stored == t {
                         Upsert::Unchanged(id)
                     } else {
-                        sqlx::query(
-                            "UPDATE members SET name = $1, kind = $2, siret = $3, uai = $4, code_insee = $5, address = $6, \
-                             postcode = $7, website = $8, description = $9, joined_on = $10, left_on = $11, status = $12, \
-                             invented = $13, updated_at = $14 WHERE id = $15",
-                        )
-                        .bind(&t.name).bind(&t.kind).bind(&t.siret).bind(&t.uai).bind(&t.code_insee).bind(&t.address)
-                        .bind(&t.postcode).bind(&t.website).bind(&t.description).bind(&t.joined_on).bind(&t.left_on)
-                        .bind(&t.status).bind(t.invented).bind(&now).bind(id)
-                        .execute(&mut *c)
-                        .await?;
+                        sqlx::query(UPDATE_MEMBER)
+                            .bind(&t.name)
+                            .bind(&t.kind)
+                            .bind(&t.siret)
+                            .bind(&t.uai)
+                            .bind(&t.code_insee)
+                            .bind(&t.address)
+                            .bind(&t.postcode)
+                            .bind(&t.website)
+                            .bind(&t.description)
+                            .bind(&t.joined_on)
+                            .bind(&t.left_on)
+                            .bind(&t.status)
+                            .bind(t.invented)
+                            .bind(&now)
+                            .bind(id)
+                            .execute(&mut *c)
+                            .await?;
                         Upsert::Updated(id)
                     }
                 }
@@ -355,6 +369,57 @@ impl Tx {
         });
         if !matches!(result, Upsert::Unchanged(_)) {
             self.log_change("member", &result.id().to_string()).await?;
+        }
+        Ok(result)
+    }
+
+    /// Updates the member with this id (identifiers included, which an
+    /// upsert keyed on them cannot change); `NotFound` when it does not
+    /// exist, `Conflict` when the new SIRET or UAI is another member's.
+    pub async fn update_member(&mut self, id: i64, m: &MemberInput) -> Result<Upsert> {
+        let t = member_stored(m);
+        let now = now_text();
+        let result = on_tx!(self, |c| {
+            let stored: Option<MemberStored> = sqlx::query_as(MEMBER_STORED_SELECT)
+                .bind(id)
+                .fetch_optional(&mut *c)
+                .await?;
+            match stored {
+                None => return Err(StoreError::NotFound(format!("membre {id}"))),
+                Some(s) if s == t => Upsert::Unchanged(id),
+                Some(_) => {
+                    sqlx::query(UPDATE_MEMBER)
+                        .bind(&t.name)
+                        .bind(&t.kind)
+                        .bind(&t.siret)
+                        .bind(&t.uai)
+                        .bind(&t.code_insee)
+                        .bind(&t.address)
+                        .bind(&t.postcode)
+                        .bind(&t.website)
+                        .bind(&t.description)
+                        .bind(&t.joined_on)
+                        .bind(&t.left_on)
+                        .bind(&t.status)
+                        .bind(t.invented)
+                        .bind(&now)
+                        .bind(id)
+                        .execute(&mut *c)
+                        .await
+                        .map_err(|e| {
+                            match &e {
+                        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(
+                            "ce SIRET ou cet UAI est déjà celui d'un autre membre du campus".into(),
+                        ),
+                        _ => StoreError::Db(e),
+                    }
+                        })?;
+                    Upsert::Updated(id)
+                }
+            }
+        });
+        if result != Upsert::Unchanged(id) {
+            self.log_change("member", &id.to_string()).await?;
         }
         Ok(result)
     }

@@ -635,7 +635,11 @@ fn saved(u: Upsert, prefix: &str) -> Response {
         .into_response()
 }
 
-fn parse_date(field: &str, v: &Option<String>, errors: &mut Vec<FieldError>) -> Option<Date> {
+pub(crate) fn parse_date(
+    field: &str,
+    v: &Option<String>,
+    errors: &mut Vec<FieldError>,
+) -> Option<Date> {
     let s = v.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
     let d = Date::parse(s);
     if d.is_none() {
@@ -647,7 +651,7 @@ fn parse_date(field: &str, v: &Option<String>, errors: &mut Vec<FieldError>) -> 
     d
 }
 
-fn parse_vocab<T>(
+pub(crate) fn parse_vocab<T>(
     field: &str,
     v: Option<&str>,
     default: T,

@@ -5,6 +5,7 @@
 mod account;
 mod api;
 pub mod auth;
+mod edit;
 mod error;
 mod pages;
 
@@ -79,7 +80,7 @@ fn site_routes() -> Routes {
     let r = Routes::new("")
         .get("/healthz", healthz)
         .get("/static/style.css", stylesheet);
-    account::routes(pages::routes(r))
+    edit::routes(account::routes(pages::routes(r)))
 }
 
 fn api_routes() -> Routes {

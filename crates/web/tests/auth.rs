@@ -673,6 +673,52 @@ async fn authorization_matrix(d: &Demo) -> usize {
         "key": "matrice-1", "title": "Formation de la matrice d'autorisation", "certification_code": 113050,
         "pathway": "scolaire", "modality": "presentiel", "provider_id": support, "status": "brouillon"
     });
+    let member_form: Vec<(&str, String)> = vec![
+        ("nom", support_member.name.clone()),
+        ("type", support_member.kind.clone()),
+        ("uai", support_member.uai.clone().unwrap_or_default()),
+        (
+            "code_insee",
+            support_member.code_insee.clone().unwrap_or_default(),
+        ),
+        (
+            "code_postal",
+            support_member.postcode.clone().unwrap_or_default(),
+        ),
+        (
+            "description",
+            support_member.description.clone().unwrap_or_default(),
+        ),
+        (
+            "date_adhesion",
+            support_member.joined_on.clone().unwrap_or_default(),
+        ),
+        ("statut", support_member.status.clone()),
+    ];
+    let formation_form: Vec<(&str, String)> = vec![
+        ("intitule", other_draft.title.clone()),
+        (
+            "certifinfo",
+            other_draft
+                .certification_code
+                .map(|c| c.to_string())
+                .unwrap_or_default(),
+        ),
+        ("voie", other_draft.pathway.clone()),
+        ("modalite", other_draft.modality.clone()),
+        (
+            "code_insee_lieu",
+            other_draft.site_code_insee.clone().unwrap_or_default(),
+        ),
+        (
+            "capacite",
+            other_draft
+                .capacity
+                .map(|c| c.to_string())
+                .unwrap_or_default(),
+        ),
+        ("statut", other_draft.status.clone()),
+    ];
     let mut cases = 0;
     let mut routes = web::route_list();
     // Signing out last, so that each role keeps its session for the others.
@@ -715,6 +761,26 @@ async fn authorization_matrix(d: &Demo) -> usize {
                 ("GET", "/campus/{slug}" | "/campus/{slug}/membres") => {
                     (route.path.replace("{slug}", "demo"), Expect::all(200))
                 }
+                // Editing the support member (published): its editors, its campus, the network.
+                ("GET" | "POST", "/membres/{id}/modifier") => (
+                    format!("/membres/{support}/modifier"),
+                    Expect {
+                        visitor: 401,
+                        editor_a: if route.method == "GET" { 200 } else { 303 },
+                        manager_a: if route.method == "GET" { 200 } else { 303 },
+                        admin: if route.method == "GET" { 200 } else { 303 },
+                        ..Expect::all(403)
+                    },
+                ),
+                // Editing a draft of another provider: invisible to everyone else.
+                ("GET" | "POST", "/formations/{id}/modifier") => (
+                    format!("/formations/{}/modifier", other_draft.id),
+                    Expect {
+                        manager_a: if route.method == "GET" { 200 } else { 303 },
+                        admin: if route.method == "GET" { 200 } else { 303 },
+                        ..Expect::all(404)
+                    },
+                ),
                 // The audit log of campus A: its managers and the network.
                 ("GET", "/campus/{slug}/journal") => (
                     "/campus/demo/journal".into(),
@@ -807,6 +873,12 @@ async fn authorization_matrix(d: &Demo) -> usize {
                     ]),
                     "/compte/sessions/terminer" => form.push(("session", "inconnue")),
                     "/compte/jetons" => form.push(("nom", "matrice")),
+                    "/membres/{id}/modifier" => {
+                        form.extend(member_form.iter().map(|(k, v)| (*k, v.as_str())))
+                    }
+                    "/formations/{id}/modifier" => {
+                        form.extend(formation_form.iter().map(|(k, v)| (*k, v.as_str())))
+                    }
                     _ => {}
                 }
                 call = call.form(form);
@@ -944,6 +1016,180 @@ async fn audit_log(d: &Demo) {
     assert_eq!(v.entries, target - 1);
 }
 
+async fn editing(d: &Demo) {
+    let r = &d.router;
+    let a = d.app.campus("demo").await.unwrap();
+    let support = a.support_member_id.unwrap();
+    let b = d.browser("redaction.demo@example.org").await;
+    let page = Call::get(&format!("/membres/{support}"))
+        .cookie(b.cookie.as_deref())
+        .send(r)
+        .await;
+    assert!(
+        page.body.contains("Modifier la fiche"),
+        "the editor is offered to edit"
+    );
+    let form = Call::get(&format!("/membres/{support}/modifier"))
+        .cookie(b.cookie.as_deref())
+        .send(r)
+        .await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert_eq!(form.headers[header::CACHE_CONTROL], "no-store");
+    let m = d.app.store.member(support).await.unwrap().unwrap();
+    let base = |siret: &'static str, description: &'static str| {
+        vec![
+            ("csrf", b.csrf.clone()),
+            ("nom", m.name.clone()),
+            ("type", m.kind.clone()),
+            ("uai", m.uai.clone().unwrap_or_default()),
+            ("siret", siret.to_owned()),
+            ("code_insee", m.code_insee.clone().unwrap_or_default()),
+            ("description", description.to_owned()),
+            ("statut", m.status.clone()),
+        ]
+    };
+    let uri = format!("/membres/{support}/modifier");
+    // A wrong SIRET key: refused, the message next to the field, what was typed kept.
+    let bad = base("12345678901234", "Nouvelle description");
+    let res = Call::post(&uri)
+        .cookie(b.cookie.as_deref())
+        .form(bad.iter().map(|(k, v)| (*k, v.as_str())).collect())
+        .send(r)
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.body.contains("id=\"erreur-siret\""), "{}", res.body);
+    assert!(res
+        .body
+        .contains("aria-invalid=\"true\" aria-describedby=\"erreur-siret"));
+    assert!(
+        res.body.contains("value=\"12345678901234\""),
+        "typed value kept"
+    );
+    assert!(res.body.contains("Nouvelle description"));
+    assert_eq!(
+        d.app
+            .store
+            .member(support)
+            .await
+            .unwrap()
+            .unwrap()
+            .description,
+        m.description,
+        "nothing stored"
+    );
+    // A good one: saved, back to the page, recorded.
+    let good = base("", "Lycée des métiers, fiche mise à jour par son équipe.");
+    let res = Call::post(&uri)
+        .cookie(b.cookie.as_deref())
+        .form(good.iter().map(|(k, v)| (*k, v.as_str())).collect())
+        .send(r)
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    assert_eq!(res.location(), format!("/membres/{support}"));
+    let saved = d.app.store.member(support).await.unwrap().unwrap();
+    assert_eq!(
+        saved.description.as_deref(),
+        Some("Lycée des métiers, fiche mise à jour par son équipe.")
+    );
+    let log = d.app.store.audit_after(0, 100_000).await.unwrap();
+    assert!(log.iter().any(
+        |e| e.action == "member.update" && e.entity_id.as_deref() == Some(&support.to_string())
+    ));
+    // Another member's form is not theirs.
+    let other = d
+        .app
+        .store
+        .members(a.id, true)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|x| x.id != support)
+        .unwrap();
+    let res = Call::get(&format!("/membres/{}/modifier", other.id))
+        .cookie(b.cookie.as_deref())
+        .send(r)
+        .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+
+    // A formation of the editor's organisation: retitled, searchable at once.
+    let f = d
+        .app
+        .store
+        .formations(a.id, store::Visibility::All, Some(support))
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|f| f.status == "publie")
+        .unwrap();
+    let uri = format!("/formations/{}/modifier", f.id);
+    let form = |title: &str, capacity: &str| {
+        vec![
+            ("csrf", b.csrf.clone()),
+            ("intitule", title.to_owned()),
+            (
+                "certifinfo",
+                f.certification_code
+                    .map(|c| c.to_string())
+                    .unwrap_or_default(),
+            ),
+            ("voie", f.pathway.clone()),
+            ("modalite", f.modality.clone()),
+            (
+                "code_insee_lieu",
+                f.site_code_insee.clone().unwrap_or_default(),
+            ),
+            ("capacite", capacity.to_owned()),
+            ("statut", "publie".to_owned()),
+        ]
+    };
+    let res = Call::post(&uri)
+        .cookie(b.cookie.as_deref())
+        .form(
+            form("", "-3")
+                .iter()
+                .map(|(k, v)| (*k, v.as_str()))
+                .collect(),
+        )
+        .send(r)
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        res.body.contains("id=\"erreur-intitule\"") && res.body.contains("id=\"erreur-capacite\"")
+    );
+    let sessions_before = d.app.store.sessions(f.id).await.unwrap().len();
+    let res = Call::post(&uri)
+        .cookie(b.cookie.as_deref())
+        .form(
+            form(
+                "Bac pro Accompagnement, soins et services à la personne (rénové)",
+                "32",
+            )
+            .iter()
+            .map(|(k, v)| (*k, v.as_str()))
+            .collect(),
+        )
+        .send(r)
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    assert_eq!(
+        d.app.store.sessions(f.id).await.unwrap().len(),
+        sessions_before,
+        "sessions kept"
+    );
+    let found = Call::get("/api/v1/formations?q=r%C3%A9nov%C3%A9")
+        .send(r)
+        .await
+        .json();
+    assert!(
+        found["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["id"] == f.id),
+        "{found}"
+    );
+}
+
 async fn run_all(url: String) {
     let d = demo(url).await;
     sessions_and_csrf(&d).await;
@@ -951,6 +1197,7 @@ async fn run_all(url: String) {
     tokens(&d).await;
     headers_on_every_route(&d).await;
     let n = authorization_matrix(&d).await;
+    editing(&d).await;
     audit_log(&d).await;
     println!(
         "authorization matrix: {n} cases ({} routes × 8 roles)",
