@@ -45,13 +45,51 @@ pub struct SignedIn {
     pub csrf: String,
     /// Who signed in.
     pub actor: Actor,
+    /// Whether the second factor is still awaited.
+    pub stage: Stage,
+}
+
+/// Where a session stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Signed in.
+    Ok,
+    /// Password checked; the TOTP code is awaited.
+    Totp,
+    /// Password checked; the role requires a second factor the account does
+    /// not have yet: it must enrol now.
+    Enrol,
+}
+
+impl Stage {
+    fn code(self) -> &'static str {
+        match self {
+            Stage::Ok => "ok",
+            Stage::Totp => "totp",
+            Stage::Enrol => "enrol",
+        }
+    }
+
+    fn parse(code: &str) -> Stage {
+        match code {
+            "ok" => Stage::Ok,
+            "totp" => Stage::Totp,
+            // Unknown stages grant nothing.
+            _ => Stage::Enrol,
+        }
+    }
 }
 
 /// A live session found from its cookie.
 #[derive(Debug, Clone)]
 pub struct CurrentSession {
-    /// The person and their rights.
+    /// The person and their rights; a visitor while the second factor is
+    /// awaited.
     pub actor: Actor,
+    /// The account, even while the second factor is awaited.
+    pub user_id: i64,
+    /// Where the session stands.
+    pub stage: Stage,
     /// The session's CSRF token, checked on every state-changing request.
     pub csrf: String,
     /// SHA-256 of the identifier, which names the session in lists.
@@ -413,28 +451,229 @@ impl App {
         };
         self.store.clear_failures(&account_key).await?;
         let actor = self.actor_of(user.id).await?.ok_or_else(refused)?;
+        let needs_second_factor = self.config.require_totp
+            && actor
+                .principal
+                .iter()
+                .flat_map(|p| p.grants.iter())
+                .any(|g| g.role.requires_second_factor());
+        let stage = if user.totp_enabled {
+            Stage::Totp
+        } else if needs_second_factor {
+            if user.totp_secret.is_none() {
+                self.store
+                    .set_totp(user.id, Some(&crate::totp::new_secret()), false)
+                    .await?;
+            }
+            Stage::Enrol
+        } else {
+            Stage::Ok
+        };
+        let signed_in = self.open_session(&actor, user.id, stage, client).await?;
+        tracing::info!(user_id = user.id, stage = stage.code(), "signed in");
+        let mut audited = actor;
+        audited.origin = client.ip.map(ip_prefix);
+        let action = if stage == Stage::Ok {
+            "sign_in"
+        } else {
+            "sign_in.password"
+        };
+        self.audit(&audited, Event::new(action)).await?;
+        Ok(signed_in)
+    }
+
+    /// Opens a session with a fresh identifier and CSRF token.
+    async fn open_session(
+        &self,
+        actor: &Actor,
+        user_id: i64,
+        stage: Stage,
+        client: &ClientInfo,
+    ) -> Result<SignedIn, AppError> {
         let cookie = random_secret(32);
         let csrf = random_secret(32);
         let prefix = client.ip.map(ip_prefix);
         self.store
             .create_session(
                 &secret_hash(&cookie),
-                user.id,
+                user_id,
                 &csrf,
-                &text(now),
+                stage.code(),
+                &self.now_text(),
                 prefix.as_deref(),
                 client.user_agent.as_deref(),
             )
             .await?;
-        tracing::info!(user_id = user.id, "signed in");
-        let mut audited = actor.clone();
-        audited.origin = prefix.clone();
-        self.audit(&audited, Event::new("sign_in")).await?;
         Ok(SignedIn {
             cookie,
             csrf,
-            actor,
+            actor: actor.clone(),
+            stage,
         })
+    }
+
+    /// What the second-factor page shows: the address, and while enrolling
+    /// the secret and its `otpauth://` address.
+    pub async fn second_factor_setup(
+        &self,
+        session: &CurrentSession,
+    ) -> Result<(String, Option<(String, String)>), AppError> {
+        let user = self
+            .store
+            .user(session.user_id)
+            .await?
+            .ok_or(AppError::Unauthorized)?;
+        let setup = match (session.stage, &user.totp_secret) {
+            (Stage::Enrol, Some(secret)) => Some((
+                secret.clone(),
+                crate::totp::otpauth_url(secret, &user.email),
+            )),
+            _ => None,
+        };
+        Ok((user.email, setup))
+    }
+
+    /// Checks the TOTP code of a session awaiting it (enrolling confirms the
+    /// secret), then replaces the session by a signed-in one with a new
+    /// identifier. A wrong code counts as a failed sign-in.
+    pub async fn complete_second_factor(
+        &self,
+        session: &CurrentSession,
+        code: &str,
+        client: &ClientInfo,
+    ) -> Result<SignedIn, AppError> {
+        if session.stage == Stage::Ok {
+            return Err(AppError::Forbidden);
+        }
+        let user = self
+            .store
+            .user(session.user_id)
+            .await?
+            .ok_or(AppError::Unauthorized)?;
+        let refused = || {
+            AppError::Invalid(vec![FieldError::new(
+                "code",
+                "code incorrect ou déjà utilisé : saisissez le code à 6 chiffres affiché par votre application",
+            )])
+        };
+        let now = self.now();
+        let window_from = text(now - self.config.throttle.window);
+        let account_key = format!("account:{}", user.email);
+        if self
+            .store
+            .throttle_failures(&account_key, &window_from)
+            .await?
+            >= self.config.throttle.per_account
+        {
+            return Err(AppError::TooManyRequests);
+        }
+        let unix = u64::try_from(now.timestamp()).unwrap_or(0);
+        let step = user
+            .totp_secret
+            .as_deref()
+            .and_then(|secret| crate::totp::matching_step(secret, code, unix));
+        let accepted = match step {
+            Some(step) => self.store.use_totp_step(user.id, step).await?,
+            None => false,
+        };
+        let actor = self
+            .actor_of(user.id)
+            .await?
+            .ok_or(AppError::Unauthorized)?;
+        let mut audited = actor.clone();
+        audited.origin = client.ip.map(ip_prefix);
+        if !accepted {
+            self.store
+                .record_failure(&account_key, &text(now), &window_from)
+                .await?;
+            self.audit(
+                &audited,
+                Event::new("sign_in.failed").detail(serde_json::json!({ "second_factor": true })),
+            )
+            .await?;
+            return Err(refused());
+        }
+        if session.stage == Stage::Enrol {
+            self.store
+                .set_totp(user.id, user.totp_secret.as_deref(), true)
+                .await?;
+            // set_totp forgets the last step: record this one again.
+            if let Some(step) = step {
+                self.store.use_totp_step(user.id, step).await?;
+            }
+            self.audit(&audited, Event::new("totp.enable")).await?;
+        }
+        self.store.delete_session(&session.id_hash, user.id).await?;
+        self.store.clear_failures(&account_key).await?;
+        let signed_in = self
+            .open_session(&actor, user.id, Stage::Ok, client)
+            .await?;
+        self.audit(&audited, Event::new("sign_in")).await?;
+        Ok(signed_in)
+    }
+
+    /// Starts an optional enrolment from the account page: a new secret,
+    /// not yet confirmed. Returns the secret and its `otpauth://` address,
+    /// or `None` when the second factor is already on.
+    pub async fn start_totp(&self, actor: &Actor) -> Result<Option<(String, String)>, AppError> {
+        let user_id = actor.user_id().ok_or(AppError::Unauthorized)?;
+        authorize(actor, Action::Write, Resource::Account(user_id))?;
+        let user = self
+            .store
+            .user(user_id)
+            .await?
+            .ok_or(AppError::Unauthorized)?;
+        if user.totp_enabled {
+            return Ok(None);
+        }
+        let secret = match user.totp_secret {
+            Some(s) => s,
+            None => {
+                let s = crate::totp::new_secret();
+                self.store.set_totp(user_id, Some(&s), false).await?;
+                s
+            }
+        };
+        let url = crate::totp::otpauth_url(&secret, &user.email);
+        Ok(Some((secret, url)))
+    }
+
+    /// Confirms an optional enrolment with a first code.
+    pub async fn confirm_totp(&self, actor: &Actor, code: &str) -> Result<(), AppError> {
+        let user_id = actor.user_id().ok_or(AppError::Unauthorized)?;
+        authorize(actor, Action::Write, Resource::Account(user_id))?;
+        let user = self
+            .store
+            .user(user_id)
+            .await?
+            .ok_or(AppError::Unauthorized)?;
+        let unix = u64::try_from(self.now().timestamp()).unwrap_or(0);
+        let step = user
+            .totp_secret
+            .as_deref()
+            .and_then(|secret| crate::totp::matching_step(secret, code, unix))
+            .ok_or_else(|| {
+                AppError::Invalid(vec![FieldError::new(
+                    "code",
+                    "code incorrect : saisissez le code à 6 chiffres affiché par votre application",
+                )])
+            })?;
+        self.store
+            .set_totp(user_id, user.totp_secret.as_deref(), true)
+            .await?;
+        self.store.use_totp_step(user_id, step).await?;
+        self.audit(actor, Event::new("totp.enable")).await?;
+        Ok(())
+    }
+
+    /// Whether the actor's account has the second factor on.
+    pub async fn totp_enabled(&self, actor: &Actor) -> Result<bool, AppError> {
+        let user_id = actor.user_id().ok_or(AppError::Unauthorized)?;
+        Ok(self
+            .store
+            .user(user_id)
+            .await?
+            .is_some_and(|u| u.totp_enabled))
     }
 
     /// A hash of a random password with the configured cost, made once: what
@@ -478,6 +717,13 @@ impl App {
             self.store.delete_session(&id_hash, row.user_id).await?;
             return Ok(None);
         };
+        let stage = Stage::parse(&row.stage);
+        // A session awaiting its second factor grants no right at all.
+        let actor = if stage == Stage::Ok {
+            actor
+        } else {
+            Actor::visitor()
+        };
         // One write a minute at most per session keeps reads cheap.
         if parse(&row.last_seen_at).is_some_and(|seen| now - seen >= chrono::Duration::seconds(60))
         {
@@ -485,6 +731,8 @@ impl App {
         }
         Ok(Some(CurrentSession {
             actor,
+            user_id: row.user_id,
+            stage,
             csrf: row.csrf_token,
             id_hash,
         }))
@@ -492,11 +740,10 @@ impl App {
 
     /// Ends the session of a cookie.
     pub async fn sign_out(&self, session: &CurrentSession) -> Result<(), AppError> {
-        if let Some(user_id) = session.actor.user_id() {
-            self.store.delete_session(&session.id_hash, user_id).await?;
-            tracing::info!(user_id, "signed out");
-            self.audit(&session.actor, Event::new("sign_out")).await?;
-        }
+        let user_id = session.user_id;
+        self.store.delete_session(&session.id_hash, user_id).await?;
+        tracing::info!(user_id, "signed out");
+        self.audit(&session.actor, Event::new("sign_out")).await?;
         Ok(())
     }
 

@@ -17,6 +17,12 @@ pub struct UserRow {
     #[serde(skip)]
     pub password_hash: String,
     pub disabled: bool,
+    /// TOTP shared secret (base32). Never serialised.
+    #[serde(skip)]
+    pub totp_secret: Option<String>,
+    pub totp_enabled: bool,
+    #[serde(skip)]
+    pub totp_last_step: Option<i64>,
     pub created_at: String,
 }
 
@@ -41,6 +47,8 @@ pub struct AuthSessionRow {
     pub user_id: i64,
     #[serde(skip)]
     pub csrf_token: String,
+    /// `ok`, or `totp` / `enrol` while the second factor is awaited.
+    pub stage: String,
     pub created_at: String,
     pub last_seen_at: String,
     pub ip_prefix: Option<String>,
@@ -68,7 +76,8 @@ pub struct GrantInput {
 }
 
 const USER_SELECT: &str =
-    "SELECT id, email, display_name, password_hash, disabled, created_at FROM users";
+    "SELECT id, email, display_name, password_hash, disabled, totp_secret, totp_enabled, \
+    totp_last_step, created_at FROM users";
 
 fn unique_to_conflict(e: sqlx::Error, what: &str) -> StoreError {
     match &e {
@@ -202,23 +211,26 @@ impl Store {
     }
 
     /// Records a new session.
+    #[allow(clippy::too_many_arguments)]
     pub async fn create_session(
         &self,
         id_hash: &str,
         user_id: i64,
         csrf_token: &str,
+        stage: &str,
         now: &str,
         ip_prefix: Option<&str>,
         user_agent: Option<&str>,
     ) -> Result<()> {
         on_pool!(self, |p| {
             sqlx::query(
-                "INSERT INTO auth_sessions (id_hash, user_id, csrf_token, created_at, last_seen_at, ip_prefix, user_agent) \
-                 VALUES ($1, $2, $3, $4, $4, $5, $6)",
+                "INSERT INTO auth_sessions (id_hash, user_id, csrf_token, stage, created_at, last_seen_at, ip_prefix, user_agent) \
+                 VALUES ($1, $2, $3, $4, $5, $5, $6, $7)",
             )
             .bind(id_hash)
             .bind(user_id)
             .bind(csrf_token)
+            .bind(stage)
             .bind(now)
             .bind(ip_prefix)
             .bind(user_agent)
@@ -230,24 +242,28 @@ impl Store {
 
     /// A session by the hash of its identifier.
     pub async fn session(&self, id_hash: &str) -> Result<Option<AuthSessionRow>> {
-        Ok(on_pool!(self, |p| sqlx::query_as(
-            "SELECT id_hash, user_id, csrf_token, created_at, last_seen_at, ip_prefix, user_agent \
+        Ok(on_pool!(self, |p| {
+            sqlx::query_as(
+            "SELECT id_hash, user_id, csrf_token, stage, created_at, last_seen_at, ip_prefix, user_agent \
              FROM auth_sessions WHERE id_hash = $1"
         )
         .bind(id_hash)
         .fetch_optional(p)
-        .await?))
+        .await?
+        }))
     }
 
     /// The sessions of an account, latest first.
     pub async fn user_sessions(&self, user_id: i64) -> Result<Vec<AuthSessionRow>> {
-        Ok(on_pool!(self, |p| sqlx::query_as(
-            "SELECT id_hash, user_id, csrf_token, created_at, last_seen_at, ip_prefix, user_agent \
+        Ok(on_pool!(self, |p| {
+            sqlx::query_as(
+            "SELECT id_hash, user_id, csrf_token, stage, created_at, last_seen_at, ip_prefix, user_agent \
              FROM auth_sessions WHERE user_id = $1 ORDER BY last_seen_at DESC, created_at DESC"
         )
         .bind(user_id)
         .fetch_all(p)
-        .await?))
+        .await?
+        }))
     }
 
     /// Marks a session as used now.
@@ -290,6 +306,37 @@ impl Store {
         .execute(p)
         .await?
         .rows_affected()))
+    }
+
+    /// Sets (or clears) an account's TOTP secret and whether it is
+    /// confirmed.
+    pub async fn set_totp(&self, user_id: i64, secret: Option<&str>, enabled: bool) -> Result<()> {
+        on_pool!(self, |p| {
+            sqlx::query("UPDATE users SET totp_secret = $1, totp_enabled = $2, totp_last_step = NULL WHERE id = $3")
+                .bind(secret)
+                .bind(enabled)
+                .bind(user_id)
+                .execute(p)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Records the time step of an accepted code, only if later than the
+    /// last one; false when it is not (a replayed code). One statement, so
+    /// two servers cannot both accept the same code.
+    pub async fn use_totp_step(&self, user_id: i64, step: i64) -> Result<bool> {
+        let n = on_pool!(self, |p| {
+            sqlx::query(
+            "UPDATE users SET totp_last_step = $1 WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $1)"
+        )
+        .bind(step)
+        .bind(user_id)
+        .execute(p)
+        .await?
+        .rows_affected()
+        });
+        Ok(n == 1)
     }
 
     /// Records an API token (its hash).

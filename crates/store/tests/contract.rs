@@ -375,16 +375,27 @@ async fn accounts_grants_sessions_tokens_and_throttling() {
             "h1",
             id,
             "csrf1",
+            "ok",
             now,
             Some("203.0.113.0/24"),
             Some("Firefox"),
         )
         .await
         .unwrap();
-        s.create_session("h2", id, "csrf2", now, None, None)
+        s.create_session("h2", id, "csrf2", "totp", now, None, None)
             .await
             .unwrap();
         assert_eq!(s.session("h1").await.unwrap().unwrap().csrf_token, "csrf1");
+        assert_eq!(s.session("h2").await.unwrap().unwrap().stage, "totp");
+        // TOTP: a time step is accepted once, and never an earlier one.
+        s.set_totp(id, Some("JBSWY3DPEHPK3PXP"), true)
+            .await
+            .unwrap();
+        assert!(s.user(id).await.unwrap().unwrap().totp_enabled);
+        assert!(s.use_totp_step(id, 100).await.unwrap());
+        assert!(!s.use_totp_step(id, 100).await.unwrap(), "replay");
+        assert!(!s.use_totp_step(id, 99).await.unwrap());
+        assert!(s.use_totp_step(id, 101).await.unwrap());
         s.touch_session("h1", "2026-12-01T10:05:00Z").await.unwrap();
         assert_eq!(s.user_sessions(id).await.unwrap()[0].id_hash, "h1");
         assert!(
@@ -398,7 +409,7 @@ async fn accounts_grants_sessions_tokens_and_throttling() {
             s.user(id).await.unwrap().unwrap().password_hash,
             "$argon2id$new"
         );
-        s.create_session("h3", id, "c", now, None, None)
+        s.create_session("h3", id, "c", "ok", now, None, None)
             .await
             .unwrap();
         s.set_user_disabled(id, true).await.unwrap();

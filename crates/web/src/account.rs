@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 
+use app::accounts::Stage;
 use app::{App, AppError};
 
 use crate::auth::{clear_cookie_header, session_cookie_header, Client, Nav, RequestActor, Session};
@@ -18,6 +19,10 @@ use crate::Routes;
 pub(crate) fn routes(r: Routes) -> Routes {
     r.get("/connexion", sign_in_page)
         .post("/connexion", sign_in)
+        .get("/connexion/code", second_factor_page)
+        .post("/connexion/code", second_factor)
+        .get("/compte/double-authentification", totp_page)
+        .post("/compte/double-authentification", totp_confirm)
         .post("/deconnexion", sign_out)
         .get("/compte", account)
         .post("/compte/sessions/terminer", end_session)
@@ -32,6 +37,8 @@ struct SignInPage {
     email: String,
     next: String,
     error: Option<String>,
+    /// The configuration waives the second factor (demonstration).
+    totp_waived: bool,
 }
 
 /// Where to go after signing in: a path of this site only, never another
@@ -49,6 +56,7 @@ struct NextQuery {
 }
 
 async fn sign_in_page(
+    State(app): State<App>,
     nav: Nav,
     axum::extract::Query(q): axum::extract::Query<NextQuery>,
 ) -> Result<Response, WebError> {
@@ -58,6 +66,7 @@ async fn sign_in_page(
             email: String::new(),
             next: local_path(q.suivant.as_deref()),
             error: None,
+            totp_waived: !app.config.require_totp,
         },
         true,
     )
@@ -79,7 +88,13 @@ async fn sign_in(
     let next = local_path(f.suivant.as_deref());
     match app.sign_in(&f.email, &f.mot_de_passe, &client).await {
         Ok(signed_in) => {
-            let mut res = Redirect::to(&next).into_response();
+            let target = if signed_in.stage == Stage::Ok {
+                next
+            } else {
+                let next: String = form_urlencoded::byte_serialize(next.as_bytes()).collect();
+                format!("/connexion/code?suivant={next}")
+            };
+            let mut res = Redirect::to(&target).into_response();
             res.headers_mut()
                 .insert(header::SET_COOKIE, session_cookie_header(&signed_in.cookie));
             Ok(res)
@@ -103,10 +118,159 @@ async fn sign_in(
                     email: f.email.trim().to_owned(),
                     next,
                     error: Some(message),
+                    totp_waived: !app.config.require_totp,
                 },
                 true,
             )?;
             *res.status_mut() = status;
+            Ok(res)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "code.html")]
+struct SecondFactorPage {
+    nav: Nav,
+    email: String,
+    /// While enrolling: the secret and its `otpauth://` address.
+    setup: Option<(String, String)>,
+    next: String,
+    error: Option<String>,
+}
+
+/// The second step of signing in: the TOTP code (and first, for roles that
+/// require it, enrolling an authenticator application).
+async fn second_factor_page(
+    State(app): State<App>,
+    nav: Nav,
+    Session(session): Session,
+    axum::extract::Query(q): axum::extract::Query<NextQuery>,
+) -> Result<Response, WebError> {
+    let next = local_path(q.suivant.as_deref());
+    let Some(session) = session.filter(|s| s.stage != Stage::Ok) else {
+        return Ok(Redirect::to("/connexion").into_response());
+    };
+    let (email, setup) = app.second_factor_setup(&session).await?;
+    render(
+        &SecondFactorPage {
+            nav,
+            email,
+            setup,
+            next,
+            error: None,
+        },
+        true,
+    )
+}
+
+#[derive(Deserialize)]
+struct CodeForm {
+    code: String,
+    suivant: Option<String>,
+}
+
+async fn second_factor(
+    State(app): State<App>,
+    nav: Nav,
+    Client(client): Client,
+    Session(session): Session,
+    Form(f): Form<CodeForm>,
+) -> Result<Response, WebError> {
+    let next = local_path(f.suivant.as_deref());
+    let Some(session) = session.filter(|s| s.stage != Stage::Ok) else {
+        return Ok(Redirect::to("/connexion").into_response());
+    };
+    match app.complete_second_factor(&session, &f.code, &client).await {
+        Ok(signed_in) => {
+            let mut res = Redirect::to(&next).into_response();
+            res.headers_mut()
+                .insert(header::SET_COOKIE, session_cookie_header(&signed_in.cookie));
+            Ok(res)
+        }
+        Err(e @ (AppError::Invalid(_) | AppError::TooManyRequests)) => {
+            let status = if matches!(e, AppError::TooManyRequests) {
+                StatusCode::TOO_MANY_REQUESTS
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            let message = match &e {
+                AppError::Invalid(errors) => errors
+                    .first()
+                    .map(|f| f.message.clone())
+                    .unwrap_or_default(),
+                e => e.to_string(),
+            };
+            let (email, setup) = app.second_factor_setup(&session).await?;
+            let mut res = render(
+                &SecondFactorPage {
+                    nav,
+                    email,
+                    setup,
+                    next,
+                    error: Some(message),
+                },
+                true,
+            )?;
+            *res.status_mut() = status;
+            Ok(res)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "totp.html")]
+struct TotpPage {
+    nav: Nav,
+    /// `None` when the second factor is already on.
+    setup: Option<(String, String)>,
+    error: Option<String>,
+}
+
+/// Optional enrolment from the account page.
+async fn totp_page(
+    State(app): State<App>,
+    nav: Nav,
+    RequestActor(actor): RequestActor,
+) -> Result<Response, WebError> {
+    if actor.is_visitor() {
+        return Ok(sign_in_first("/compte/double-authentification"));
+    }
+    let setup = app.start_totp(&actor).await?;
+    render(
+        &TotpPage {
+            nav,
+            setup,
+            error: None,
+        },
+        true,
+    )
+}
+
+async fn totp_confirm(
+    State(app): State<App>,
+    nav: Nav,
+    RequestActor(actor): RequestActor,
+    Form(f): Form<CodeForm>,
+) -> Result<Response, WebError> {
+    if app.totp_enabled(&actor).await? {
+        return Ok(Redirect::to("/compte").into_response());
+    }
+    match app.confirm_totp(&actor, &f.code).await {
+        Ok(()) => Ok(Redirect::to("/compte").into_response()),
+        Err(AppError::Invalid(errors)) => {
+            let setup = app.start_totp(&actor).await?;
+            let mut res = render(
+                &TotpPage {
+                    nav,
+                    setup,
+                    error: errors.first().map(|e| e.message.clone()),
+                },
+                true,
+            )?;
+            *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             Ok(res)
         }
         Err(e) => Err(e.into()),
@@ -147,6 +311,7 @@ struct TokenItem {
 #[template(path = "compte.html")]
 struct AccountPage {
     nav: Nav,
+    totp: bool,
     name: String,
     email: String,
     grants: Vec<String>,
@@ -212,9 +377,11 @@ async fn account_page(
             revoked: t.revoked_at.is_some(),
         })
         .collect();
+    let totp = app.totp_enabled(actor).await?;
     render(
         &AccountPage {
             nav,
+            totp,
             name: principal.display_name.clone(),
             email: principal.email.clone(),
             grants,

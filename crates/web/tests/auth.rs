@@ -164,7 +164,8 @@ fn csrf_of(html: &str) -> String {
     rest[..rest.find('"').unwrap()].to_owned()
 }
 
-async fn sign_in(r: &Router, email: &str, password: &str) -> Browser {
+async fn sign_in(d: &Demo, email: &str, password: &str) -> Browser {
+    let r = &d.router;
     let res = Call::post("/connexion")
         .form(vec![
             ("email", email),
@@ -179,14 +180,61 @@ async fn sign_in(r: &Router, email: &str, password: &str) -> Browser {
         "sign-in of {email}: {}",
         res.body
     );
-    assert_eq!(res.location(), "/compte");
     let set = res.headers[header::SET_COOKIE].to_str().unwrap().to_owned();
     for attr in ["Path=/", "Secure", "HttpOnly", "SameSite=Lax"] {
         assert!(set.contains(attr), "{set} lacks {attr}");
     }
-    let cookie = res.session_cookie().expect("session cookie");
+    let mut cookie = res.session_cookie().expect("session cookie");
+    if res.location().starts_with("/connexion/code") {
+        // Network admins and campus managers: the second factor, enrolled at
+        // the first sign-in. Until it is given, the session grants nothing.
+        assert_eq!(
+            Call::get("/api/v1/me")
+                .cookie(Some(&cookie))
+                .send(r)
+                .await
+                .status,
+            StatusCode::UNAUTHORIZED
+        );
+        let page = Call::get(res.location())
+            .cookie(Some(&cookie))
+            .send(r)
+            .await;
+        assert_eq!(page.status, StatusCode::OK);
+        let user = d.app.store.user_by_email(email).await.unwrap().unwrap();
+        let secret = user.totp_secret.expect("a TOTP secret");
+        assert_eq!(
+            page.body.contains(&secret),
+            !user.totp_enabled,
+            "the secret is shown while enrolling only"
+        );
+        // A new time step, since each step is accepted once.
+        d.app.config.clock.advance(chrono::Duration::seconds(30));
+        let unix = d.app.now().timestamp() as u64;
+        let code = app::totp::code_at(&secret, unix).unwrap();
+        let res = Call::post("/connexion/code")
+            .cookie(Some(&cookie))
+            .form(vec![
+                ("csrf", &csrf_of(&page.body)),
+                ("code", &code),
+                ("suivant", "/compte"),
+            ])
+            .send(r)
+            .await;
+        assert_eq!(
+            res.status,
+            StatusCode::SEE_OTHER,
+            "second factor of {email}: {}",
+            res.body
+        );
+        let renewed = res
+            .session_cookie()
+            .expect("a new session after the second factor");
+        assert_ne!(renewed, cookie);
+        cookie = renewed;
+    }
     let page = Call::get("/compte").cookie(Some(&cookie)).send(r).await;
-    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.status, StatusCode::OK, "{email}");
     Browser {
         csrf: csrf_of(&page.body),
         cookie: Some(cookie),
@@ -225,7 +273,7 @@ async fn demo(url: String) -> Demo {
 
 impl Demo {
     async fn browser(&self, email: &str) -> Browser {
-        sign_in(&self.router, email, &self.passwords[email]).await
+        sign_in(self, email, &self.passwords[email]).await
     }
 }
 
@@ -819,6 +867,22 @@ async fn authorization_matrix(d: &Demo) -> usize {
                 ("GET", "/compte") => ("/compte".into(), Expect::signed(303, 200)),
                 ("GET", "/api/v1/me") => ("/api/v1/me".into(), Expect::signed(401, 200)),
                 ("POST", "/connexion") => ("/connexion".into(), Expect::all(422)),
+                // Only a session awaiting its second factor has anything to do here.
+                ("GET" | "POST", "/connexion/code") => ("/connexion/code".into(), Expect::all(303)),
+                ("GET", "/compte/double-authentification") => {
+                    (route.path.clone(), Expect::signed(303, 200))
+                }
+                // A wrong code: refused, unless the second factor is already on.
+                ("POST", "/compte/double-authentification") => (
+                    route.path.clone(),
+                    Expect {
+                        visitor: 401,
+                        manager_a: 303,
+                        manager_b: 303,
+                        admin: 303,
+                        ..Expect::all(422)
+                    },
+                ),
                 ("POST", "/deconnexion") => ("/deconnexion".into(), Expect::all(303)),
                 ("POST", "/compte/sessions/terminer") => {
                     ("/compte/sessions/terminer".into(), Expect::signed(401, 303))
@@ -872,6 +936,9 @@ async fn authorization_matrix(d: &Demo) -> usize {
                         ("mot_de_passe", "mauvais mot de passe"),
                     ]),
                     "/compte/sessions/terminer" => form.push(("session", "inconnue")),
+                    "/connexion/code" | "/compte/double-authentification" => {
+                        form.push(("code", "000000"))
+                    }
                     "/compte/jetons" => form.push(("nom", "matrice")),
                     "/membres/{id}/modifier" => {
                         form.extend(member_form.iter().map(|(k, v)| (*k, v.as_str())))
@@ -1190,6 +1257,118 @@ async fn editing(d: &Demo) {
     );
 }
 
+async fn second_factor(d: &Demo) {
+    let r = &d.router;
+    let email = "apprenant.demo@example.org";
+    let code_now =
+        |secret: &str| app::totp::code_at(secret, d.app.now().timestamp() as u64).unwrap();
+    // Optional for a learner: enrolled from the account page.
+    let b = d.browser(email).await;
+    let page = Call::get("/compte/double-authentification")
+        .cookie(b.cookie.as_deref())
+        .send(r)
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    let secret = d
+        .app
+        .store
+        .user_by_email(email)
+        .await
+        .unwrap()
+        .unwrap()
+        .totp_secret
+        .unwrap();
+    assert!(page.body.contains(&secret));
+    let res = Call::post("/compte/double-authentification")
+        .cookie(b.cookie.as_deref())
+        .form(vec![("csrf", &b.csrf), ("code", "12")])
+        .send(r)
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    d.app.config.clock.advance(chrono::Duration::seconds(30));
+    let res = Call::post("/compte/double-authentification")
+        .cookie(b.cookie.as_deref())
+        .form(vec![("csrf", &b.csrf), ("code", &code_now(&secret))])
+        .send(r)
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert!(
+        d.app
+            .store
+            .user_by_email(email)
+            .await
+            .unwrap()
+            .unwrap()
+            .totp_enabled
+    );
+    // From now on its sign-in asks for a code; a code is accepted once.
+    let res = Call::post("/connexion")
+        .form(vec![
+            ("email", email),
+            ("mot_de_passe", &d.passwords[email]),
+        ])
+        .send(r)
+        .await;
+    assert!(
+        res.location().starts_with("/connexion/code"),
+        "{}",
+        res.location()
+    );
+    let pending = res.session_cookie().unwrap();
+    let page = Call::get("/connexion/code")
+        .cookie(Some(&pending))
+        .send(r)
+        .await;
+    assert!(
+        !page.body.contains(&secret),
+        "the secret is not shown again"
+    );
+    let csrf = csrf_of(&page.body);
+    let used = code_now(&secret);
+    let res = Call::post("/connexion/code")
+        .cookie(Some(&pending))
+        .form(vec![("csrf", &csrf), ("code", &used)])
+        .send(r)
+        .await;
+    assert_eq!(
+        res.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "the code that enrolled cannot sign in again"
+    );
+    d.app.config.clock.advance(chrono::Duration::seconds(30));
+    let fresh = code_now(&secret);
+    let res = Call::post("/connexion/code")
+        .cookie(Some(&pending))
+        .form(vec![("csrf", &csrf), ("code", &fresh)])
+        .send(r)
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    let signed = res.session_cookie().unwrap();
+    assert_eq!(
+        Call::get("/api/v1/me")
+            .cookie(Some(&signed))
+            .send(r)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        Call::get("/api/v1/me")
+            .cookie(Some(&pending))
+            .send(r)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED,
+        "the pending session is gone"
+    );
+    // The sign-in page of a configuration that requires it says nothing of a waiver.
+    assert!(!Call::get("/connexion")
+        .send(r)
+        .await
+        .body
+        .contains("Démonstration"));
+}
+
 async fn run_all(url: String) {
     let d = demo(url).await;
     sessions_and_csrf(&d).await;
@@ -1198,6 +1377,7 @@ async fn run_all(url: String) {
     headers_on_every_route(&d).await;
     let n = authorization_matrix(&d).await;
     editing(&d).await;
+    second_factor(&d).await;
     audit_log(&d).await;
     println!(
         "authorization matrix: {n} cases ({} routes × 8 roles)",

@@ -9,6 +9,11 @@ CREATE TABLE users (
     display_name TEXT NOT NULL,
     password_hash TEXT NOT NULL,
     disabled BOOLEAN NOT NULL DEFAULT FALSE,
+    -- TOTP second factor: the shared secret (base32), whether it is
+    -- confirmed, and the last time step accepted (no code is accepted twice).
+    totp_secret TEXT,
+    totp_enabled BOOLEAN NOT NULL DEFAULT FALSE,
+    totp_last_step INTEGER,
     created_at TEXT NOT NULL,
     password_changed_at TEXT NOT NULL
 );
@@ -30,6 +35,9 @@ CREATE TABLE auth_sessions (
     id_hash TEXT PRIMARY KEY,
     user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     csrf_token TEXT NOT NULL,
+    -- 'ok', or 'totp' / 'enrol' while the second factor is awaited: such a
+    -- session grants no rights.
+    stage TEXT NOT NULL DEFAULT 'ok' CHECK (stage IN ('ok', 'totp', 'enrol')),
     created_at TEXT NOT NULL,
     last_seen_at TEXT NOT NULL,
     -- Truncated address (IPv4 /24, IPv6 /48) and browser, shown to the
