@@ -48,6 +48,16 @@ enum Command {
     /// The audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Write a consistent copy of the whole database to FILE (SQLite: VACUUM INTO; PostgreSQL: pg_dump).
+    Backup {
+        /// The backup file to create (it holds personal data: keep it safe).
+        file: PathBuf,
+    },
+    /// Replace the whole database by the backup in FILE. Stop the servers first.
+    Restore {
+        /// A file written by `passerelle backup`.
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -268,6 +278,43 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Import(c) => return import(config(cli.database_url, false), c).await,
         Command::Admin(c) => admin(config(cli.database_url, false), c).await?,
+        Command::Backup { file } => {
+            let config = config(cli.database_url, false);
+            let store = store::Store::connect(&config.database_url).await?;
+            store.migrate().await?;
+            store
+                .backup_to(&config.database_url, &file)
+                .await
+                .with_context(|| format!("sauvegarde vers {}", file.display()))?;
+            let app = open(config).await?;
+            app.audit(&app::Actor::operator(), app::audit::Event::new("backup"))
+                .await
+                .map_err(app_error)?;
+            println!(
+                "Sauvegarde écrite : {} (données personnelles : à protéger).",
+                file.display()
+            );
+        }
+        Command::Restore { file } => {
+            let config = config(cli.database_url, false);
+            store::backup::restore(&config.database_url, &file)
+                .await
+                .with_context(|| format!("restauration depuis {}", file.display()))?;
+            // The local search index describes the replaced data.
+            let index = Config::default_index_dir(&config.database_url);
+            if store::backup::sqlite_path(&config.database_url).is_some() && index.exists() {
+                std::fs::remove_dir_all(&index)
+                    .with_context(|| format!("suppression de l'index {}", index.display()))?;
+            }
+            let app = open(config).await?;
+            app.audit(&app::Actor::operator(), app::audit::Event::new("restore"))
+                .await
+                .map_err(app_error)?;
+            println!(
+                "Base restaurée depuis {}. Avec PostgreSQL, lancez `passerelle reindex` sur chaque serveur.",
+                file.display()
+            );
+        }
         Command::Audit(AuditCommand::Verify) => {
             let app = open(config(cli.database_url, false)).await?;
             let v = app.verify_audit().await.map_err(app_error)?;

@@ -57,6 +57,7 @@ impl Cli {
     fn snapshot(&self) -> String {
         self.ok(&["export", "formations", "--campus", "demo"])
             + &self.ok(&["export", "membres", "--campus", "demo"])
+            + &self.ok(&["export", "formations", "--campus", "demo-b"])
     }
 }
 
@@ -316,6 +317,60 @@ fn scenario(url: String, label: &str) {
     let out = cli.ok(&["import", "referentiels"]);
     assert!(out.contains("aucune modification"), "{out}");
 
+    // Backup and restore: what was written after the backup is gone, the
+    // rest is back as it was, and the audit chain still holds.
+    let before = cli.snapshot();
+    let backup = work.join("sauvegarde.bin");
+    let out = cli.ok(&["backup", &s(&backup)]);
+    assert!(out.contains("Sauvegarde écrite"), "{out}");
+    let refused = cli.run(&["backup", &s(&backup)]);
+    assert!(
+        !refused.status.success(),
+        "an existing file is not overwritten"
+    );
+    cli.ok(&[
+        "admin",
+        "create-user",
+        "--email",
+        "apres.sauvegarde@example.org",
+        "--role",
+        "observer",
+        "--campus",
+        "demo",
+    ]);
+    cli.ok(&[
+        "import",
+        "lheo",
+        &s(&fixture("lheo/qualite.xml")),
+        "--campus",
+        "demo-b",
+    ]);
+    assert!(
+        cli.snapshot() != before,
+        "the campus data changed after the backup"
+    );
+    let out = cli.ok(&["restore", &s(&backup)]);
+    assert!(out.contains("Base restaurée"), "{out}");
+    assert!(cli.snapshot() == before, "restored as it was at the backup");
+    let out = cli.run(&[
+        "admin",
+        "create-token",
+        "--email",
+        "apres.sauvegarde@example.org",
+    ]);
+    assert!(
+        !out.status.success(),
+        "the account created after the backup is gone"
+    );
+    let bad = work.join("pas-une-sauvegarde.bin");
+    std::fs::write(&bad, b"bonjour").unwrap();
+    let out = cli.run(&["restore", &s(&bad)]);
+    assert!(!out.status.success());
+    assert!(
+        cli.snapshot() == before,
+        "a refused restore changes nothing"
+    );
+
     // The audit log recorded the imports and exports above, and holds;
     // a tampered entry is named and makes the command fail.
     let out = cli.ok(&["audit", "verify"]);
@@ -392,6 +447,8 @@ fn every_subcommand_has_help() {
         vec!["admin", "create-user", "--help"],
         vec!["admin", "create-token", "--help"],
         vec!["audit", "verify", "--help"],
+        vec!["backup", "--help"],
+        vec!["restore", "--help"],
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_passerelle"))
             .args(&args)

@@ -14,6 +14,7 @@
 
 mod accounts;
 mod audit;
+pub mod backup;
 mod lookup;
 mod network;
 mod reference;
