@@ -226,6 +226,21 @@ impl App {
         text(self.now())
     }
 
+    /// Hashes a password with the configured cost (off the runtime).
+    pub(crate) async fn hash(&self, password: String) -> Result<String, AppError> {
+        hash_password(self.config.password_cost, password).await
+    }
+
+    /// Verifies a password against a stored hash (off the runtime).
+    pub(crate) async fn verify(&self, hash: String, password: String) -> Result<bool, AppError> {
+        verify_password(hash, password).await
+    }
+
+    /// The list of common passwords, for other use cases of this crate.
+    pub(crate) fn common_password_list(&self) -> Result<Arc<HashSet<String>>, AppError> {
+        self.common_passwords()
+    }
+
     /// The list of common passwords shipped in `data/`, read once.
     fn common_passwords(&self) -> Result<Arc<HashSet<String>>, AppError> {
         if let Some(set) = self.common_passwords.get() {

@@ -31,6 +31,8 @@ pub struct Config {
     pub sessions: SessionLimits,
     /// Sign-in throttling.
     pub throttle: Throttle,
+    /// How long personal data is kept, per category.
+    pub retention: Retention,
     /// Whether network admins and campus managers must use a TOTP second
     /// factor (enrolled at their first sign-in). The demonstration waives it
     /// and says so on the sign-in page.
@@ -53,6 +55,7 @@ impl Config {
             password_cost: PasswordCost::default(),
             sessions: SessionLimits::default(),
             throttle: Throttle::default(),
+            retention: Retention::default(),
             require_totp: true,
             https: false,
         }
@@ -163,6 +166,8 @@ pub struct Throttle {
     pub per_account: i64,
     /// Failed sign-ins allowed per address (IPv4 /24, IPv6 /48) in a window.
     pub per_address: i64,
+    /// Accounts a learner may create from one address (prefix) per hour.
+    pub signups_per_address: i64,
 }
 
 impl Default for Throttle {
@@ -171,6 +176,7 @@ impl Default for Throttle {
             window: Duration::minutes(15),
             per_account: 5,
             per_address: 50,
+            signups_per_address: 10,
         }
     }
 }
@@ -206,5 +212,28 @@ impl Config {
             return p.with_file_name(format!("{stem}-index"));
         }
         PathBuf::from("passerelle-data/index")
+    }
+}
+
+/// Retention periods per category of personal data, applied by
+/// `passerelle purge` (and daily by `serve`). See `docs/SECURITY.md`.
+#[derive(Debug, Clone, Copy)]
+pub struct Retention {
+    /// Who did what and from where, in the audit log: the entries stay, their
+    /// personal fields are cleared after this long.
+    pub audit_personal: Duration,
+    /// Learner accounts with no activity for this long are erased.
+    pub inactive_learner: Duration,
+    /// Sign-in throttle counters.
+    pub throttle: Duration,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Self {
+            audit_personal: Duration::days(365),
+            inactive_learner: Duration::days(3 * 365),
+            throttle: Duration::days(1),
+        }
     }
 }

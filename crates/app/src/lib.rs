@@ -11,6 +11,7 @@ pub mod imports;
 pub mod indexer;
 pub mod map;
 pub mod policy;
+pub mod privacy;
 pub mod totp;
 pub mod views;
 pub mod write;

@@ -53,6 +53,9 @@ enum Command {
         /// The backup file to create (it holds personal data: keep it safe).
         file: PathBuf,
     },
+    /// Apply the retention periods now (`serve` does it daily): clear old personal fields of the
+    /// audit log, remove expired sessions, erase inactive learner accounts.
+    Purge,
     /// Replace the whole database by the backup in FILE. Stop the servers first.
     Restore {
         /// A file written by `passerelle backup`.
@@ -226,6 +229,20 @@ fn config(database_url: Option<String>, follow_index: bool) -> Config {
     // Waives the second factor of network admins and campus managers (the
     // demonstration does; the sign-in page says so).
     config.require_totp = std::env::var("PASSERELLE_REQUIRE_TOTP").map_or(true, |v| v != "0");
+    // Retention periods, in days (see docs/SECURITY.md).
+    let days = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse::<i64>().ok())
+            .filter(|d| *d > 0)
+            .map(chrono::Duration::days)
+    };
+    if let Some(d) = days("PASSERELLE_RETENTION_AUDIT_DAYS") {
+        config.retention.audit_personal = d;
+    }
+    if let Some(d) = days("PASSERELLE_RETENTION_LEARNER_DAYS") {
+        config.retention.inactive_learner = d;
+    }
     config
 }
 
@@ -315,6 +332,17 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 file.display()
             );
         }
+        Command::Purge => {
+            let app = open(config(cli.database_url, false)).await?;
+            match app.purge().await.map_err(app_error)? {
+                Some(r) => println!(
+                    "Purge faite : {} entrées du journal anonymisées, {} sessions expirées supprimées, \
+                     {} compteurs de tentatives supprimés, {} comptes d'apprenants inactifs effacés.",
+                    r.audit_entries_cleared, r.sessions_removed, r.throttle_removed, r.learners_erased
+                ),
+                None => println!("Une purge est déjà en cours sur un autre serveur : rien à faire."),
+            }
+        }
         Command::Audit(AuditCommand::Verify) => {
             let app = open(config(cli.database_url, false)).await?;
             let v = app.verify_audit().await.map_err(app_error)?;
@@ -357,6 +385,7 @@ fn check_transport(listen: SocketAddr, https: bool, allow_plain_http: bool) -> a
 
 async fn serve(app: App, listen: SocketAddr) -> anyhow::Result<()> {
     app.spawn_index_follower(Duration::from_secs(2));
+    app.spawn_daily_purge();
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("écoute sur {listen}"))?;

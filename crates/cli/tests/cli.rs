@@ -371,6 +371,9 @@ fn scenario(url: String, label: &str) {
         "a refused restore changes nothing"
     );
 
+    let out = cli.ok(&["purge"]);
+    assert!(out.contains("Purge faite"), "{out}");
+
     // The audit log recorded the imports and exports above, and holds;
     // a tampered entry is named and makes the command fail.
     let out = cli.ok(&["audit", "verify"]);
@@ -449,6 +452,7 @@ fn every_subcommand_has_help() {
         vec!["audit", "verify", "--help"],
         vec!["backup", "--help"],
         vec!["restore", "--help"],
+        vec!["purge", "--help"],
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_passerelle"))
             .args(&args)

@@ -98,34 +98,9 @@ impl Store {
         now: &str,
     ) -> Result<i64> {
         let mut tx = self.begin().await?;
-        let id: i64 = crate::on_tx!(&mut tx, |c| {
-            sqlx::query_scalar(
-                "INSERT INTO users (email, display_name, password_hash, disabled, created_at, password_changed_at) \
-                 VALUES ($1, $2, $3, FALSE, $4, $4) RETURNING id",
-            )
-            .bind(email)
-            .bind(display_name)
-            .bind(password_hash)
-            .bind(now)
-            .fetch_one(&mut *c)
-            .await
-            .map_err(|e| unique_to_conflict(e, email))?
-        });
-        for g in grants {
-            crate::on_tx!(&mut tx, |c| {
-                sqlx::query(
-                    "INSERT INTO grants (user_id, role, campus_id, member_id, created_at) VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(id)
-                .bind(g.role.as_str())
-                .bind(g.campus_id)
-                .bind(g.member_id)
-                .bind(now)
-                .execute(&mut *c)
-                .await
-                .map_err(|e| unique_to_conflict(e, "rôle déjà attribué"))?;
-            });
-        }
+        let id = tx
+            .insert_user(email, display_name, password_hash, grants, now)
+            .await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -456,6 +431,60 @@ impl Store {
             sqlx::query("DELETE FROM auth_throttle WHERE key = $1")
                 .bind(key)
                 .execute(p)
+                .await?;
+        });
+        Ok(())
+    }
+}
+
+impl crate::Tx {
+    /// Inserts an account with its grants inside a larger transaction.
+    pub async fn insert_user(
+        &mut self,
+        email: &str,
+        display_name: &str,
+        password_hash: &str,
+        grants: &[GrantInput],
+        now: &str,
+    ) -> Result<i64> {
+        let id: i64 = crate::on_tx!(self, |c| {
+            sqlx::query_scalar(
+                "INSERT INTO users (email, display_name, password_hash, disabled, created_at, password_changed_at) \
+                 VALUES ($1, $2, $3, FALSE, $4, $4) RETURNING id",
+            )
+            .bind(email)
+            .bind(display_name)
+            .bind(password_hash)
+            .bind(now)
+            .fetch_one(&mut *c)
+            .await
+            .map_err(|e| unique_to_conflict(e, email))?
+        });
+        for g in grants {
+            crate::on_tx!(self, |c| {
+                sqlx::query(
+                    "INSERT INTO grants (user_id, role, campus_id, member_id, created_at) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(id)
+                .bind(g.role.as_str())
+                .bind(g.campus_id)
+                .bind(g.member_id)
+                .bind(now)
+                .execute(&mut *c)
+                .await
+                .map_err(|e| unique_to_conflict(e, "rôle déjà attribué"))?;
+            });
+        }
+        Ok(id)
+    }
+
+    /// Changes an account's display name.
+    pub async fn set_display_name(&mut self, user_id: i64, name: &str) -> Result<()> {
+        crate::on_tx!(self, |c| {
+            sqlx::query("UPDATE users SET display_name = $1 WHERE id = $2")
+                .bind(name)
+                .bind(user_id)
+                .execute(&mut *c)
                 .await?;
         });
         Ok(())

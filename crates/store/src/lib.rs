@@ -17,6 +17,7 @@ mod audit;
 pub mod backup;
 mod lookup;
 mod network;
+mod privacy;
 mod reference;
 mod rows;
 pub mod testing;
@@ -31,6 +32,7 @@ use sqlx::{PgConnection, SqliteConnection};
 pub use accounts::*;
 pub use audit::*;
 pub use network::*;
+pub use privacy::*;
 pub use reference::*;
 pub use rows::*;
 

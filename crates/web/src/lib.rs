@@ -8,6 +8,7 @@ pub mod auth;
 mod edit;
 mod error;
 mod pages;
+mod privacy;
 
 use axum::handler::Handler;
 use axum::http::header;
@@ -80,7 +81,7 @@ fn site_routes() -> Routes {
     let r = Routes::new("")
         .get("/healthz", healthz)
         .get("/static/style.css", stylesheet);
-    edit::routes(account::routes(pages::routes(r)))
+    privacy::routes(edit::routes(account::routes(pages::routes(r))))
 }
 
 fn api_routes() -> Routes {

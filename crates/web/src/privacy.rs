@@ -1,0 +1,411 @@
+//! Personal data pages: learners' registration, « Mes données » (see,
+//! download as JSON or CSV, rectify, erase), the register of requests for
+//! network admins, and the legal pages.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use serde::Deserialize;
+
+use app::privacy::{ProfileInput, Registration, LEARNER_STATUSES};
+use app::{App, AppError};
+use domain::network::FieldError;
+
+use crate::auth::{clear_cookie_header, Client, Nav, RequestActor};
+use crate::error::WebError;
+use crate::pages::render;
+use crate::Routes;
+
+pub(crate) fn routes(r: Routes) -> Routes {
+    r.get("/inscription", register_page)
+        .post("/inscription", register)
+        .get("/compte/donnees", my_data_page)
+        .get("/compte/donnees.json", my_data_json)
+        .get("/compte/donnees.csv", my_data_csv)
+        .get("/compte/profil", profile_page)
+        .post("/compte/profil", profile_save)
+        .post("/compte/supprimer", erase)
+        .get("/registre-rgpd", register_of_requests)
+        .get("/confidentialite", privacy_notice)
+        .get("/mentions-legales", legal_notice)
+        .get("/accessibilite", accessibility)
+}
+
+/// A `<select>` choice.
+struct Choice {
+    code: String,
+    label: String,
+}
+
+/// Field values and problems of a form.
+#[derive(Default)]
+struct FormState {
+    values: std::collections::HashMap<String, String>,
+    errors: Vec<FieldError>,
+}
+
+impl FormState {
+    fn value(&self, name: &str) -> &str {
+        self.values.get(name).map_or("", String::as_str)
+    }
+    fn error(&self, name: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|e| e.field == name)
+            .map(|e| e.message.as_str())
+    }
+    fn checked(&self, name: &str) -> bool {
+        self.value(name) == "oui"
+    }
+}
+
+fn statuses() -> Vec<Choice> {
+    LEARNER_STATUSES
+        .iter()
+        .map(|(c, l)| Choice {
+            code: (*c).to_owned(),
+            label: (*l).to_owned(),
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "inscription.html")]
+struct RegisterPage {
+    nav: Nav,
+    f: FormState,
+    campuses: Vec<Choice>,
+    statuses: Vec<Choice>,
+}
+
+impl RegisterPage {
+    fn value(&self, name: &str) -> &str {
+        self.f.value(name)
+    }
+    fn error(&self, name: &str) -> Option<&str> {
+        self.f.error(name)
+    }
+}
+
+async fn register_form(app: &App, nav: Nav, f: FormState) -> Result<RegisterPage, WebError> {
+    let campuses = app
+        .campuses()
+        .await?
+        .into_iter()
+        .map(|c| Choice {
+            code: c.slug,
+            label: c.name,
+        })
+        .collect();
+    Ok(RegisterPage {
+        nav,
+        f,
+        campuses,
+        statuses: statuses(),
+    })
+}
+
+async fn register_page(State(app): State<App>, nav: Nav) -> Result<Response, WebError> {
+    render(&register_form(&app, nav, FormState::default()).await?, true)
+}
+
+async fn register(
+    State(app): State<App>,
+    nav: Nav,
+    Client(client): Client,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    let f = FormState {
+        values: pairs.into_iter().collect(),
+        errors: Vec::new(),
+    };
+    let r = Registration {
+        email: f.value("email").into(),
+        display_name: f.value("nom").into(),
+        password: f.value("mot_de_passe").into(),
+        campus_slug: f.value("campus").into(),
+        status: f.value("statut").into(),
+        birth_date: f.value("date_naissance").into(),
+        code_insee: f.value("code_insee").into(),
+        consent: f.checked("consentement"),
+        parent_name: f.value("parent_nom").into(),
+        parent_email: f.value("parent_email").into(),
+        parent_consent: f.checked("parent_consentement"),
+    };
+    match app.register_learner(&r, &client).await {
+        Ok(_) => Ok(Redirect::to("/connexion?inscrit=1").into_response()),
+        Err(AppError::Invalid(errors)) => {
+            let mut f = f;
+            // Never sent back.
+            f.values.remove("mot_de_passe");
+            f.errors = errors;
+            let mut res = render(&register_form(&app, nav, f).await?, true)?;
+            *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(res)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "donnees_personnelles.html")]
+struct MyDataPage {
+    nav: Nav,
+    rows: Vec<(String, String)>,
+    error: Option<String>,
+}
+
+fn flatten(data: &serde_json::Value) -> Vec<(String, String)> {
+    let csv = app::privacy::data_as_csv(data);
+    let mut r = csv::ReaderBuilder::new()
+        .delimiter(b';')
+        .from_reader(csv.as_bytes());
+    r.records()
+        .filter_map(Result::ok)
+        .map(|rec| (rec[0].to_owned(), rec[1].to_owned()))
+        .collect()
+}
+
+async fn my_data_page(
+    State(app): State<App>,
+    nav: Nav,
+    RequestActor(actor): RequestActor,
+) -> Result<Response, WebError> {
+    if actor.is_visitor() {
+        return Ok(Redirect::to("/connexion?suivant=%2Fcompte%2Fdonnees").into_response());
+    }
+    let data = app.my_data(&actor).await?;
+    render(
+        &MyDataPage {
+            nav,
+            rows: flatten(&data),
+            error: None,
+        },
+        true,
+    )
+}
+
+fn download(body: String, content_type: &'static str, name: &'static str) -> Response {
+    let mut res = body.into_response();
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static(name));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+async fn my_data_json(
+    State(app): State<App>,
+    RequestActor(actor): RequestActor,
+) -> Result<Response, WebError> {
+    let data = app.my_data(&actor).await?;
+    Ok(download(
+        serde_json::to_string_pretty(&data).unwrap_or_default(),
+        "application/json; charset=utf-8",
+        "attachment; filename=\"mes-donnees-passerelle.json\"",
+    ))
+}
+
+async fn my_data_csv(
+    State(app): State<App>,
+    RequestActor(actor): RequestActor,
+) -> Result<Response, WebError> {
+    let data = app.my_data(&actor).await?;
+    Ok(download(
+        app::privacy::data_as_csv(&data),
+        "text/csv; charset=utf-8",
+        "attachment; filename=\"mes-donnees-passerelle.csv\"",
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "profil.html")]
+struct ProfilePage {
+    nav: Nav,
+    learner: bool,
+    f: FormState,
+    statuses: Vec<Choice>,
+}
+
+impl ProfilePage {
+    fn value(&self, name: &str) -> &str {
+        self.f.value(name)
+    }
+    fn error(&self, name: &str) -> Option<&str> {
+        self.f.error(name)
+    }
+}
+
+async fn profile_page(
+    State(app): State<App>,
+    nav: Nav,
+    RequestActor(actor): RequestActor,
+) -> Result<Response, WebError> {
+    let Some(p) = actor.principal.clone() else {
+        return Ok(Redirect::to("/connexion?suivant=%2Fcompte%2Fprofil").into_response());
+    };
+    let profile = app.store.profile(p.user_id).await.map_err(AppError::from)?;
+    let mut f = FormState::default();
+    f.values.insert("nom".into(), p.display_name.clone());
+    if let Some(x) = &profile {
+        f.values.insert("statut".into(), x.status.clone());
+        f.values.insert(
+            "niveau".into(),
+            x.level.map(|l| l.to_string()).unwrap_or_default(),
+        );
+        f.values.insert(
+            "code_insee".into(),
+            x.code_insee.clone().unwrap_or_default(),
+        );
+        f.values
+            .insert("interets".into(), x.interests.clone().unwrap_or_default());
+    }
+    render(
+        &ProfilePage {
+            nav,
+            learner: profile.is_some(),
+            f,
+            statuses: statuses(),
+        },
+        true,
+    )
+}
+
+async fn profile_save(
+    State(app): State<App>,
+    nav: Nav,
+    RequestActor(actor): RequestActor,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    let mut f = FormState {
+        values: pairs.into_iter().collect(),
+        errors: Vec::new(),
+    };
+    let input = ProfileInput {
+        display_name: f.value("nom").into(),
+        status: f.value("statut").into(),
+        level: f.value("niveau").into(),
+        code_insee: f.value("code_insee").into(),
+        interests: f.value("interets").into(),
+    };
+    match app.update_profile(&actor, &input).await {
+        Ok(()) => Ok(Redirect::to("/compte").into_response()),
+        Err(AppError::Invalid(errors)) => {
+            let learner = match actor.user_id() {
+                Some(id) => app
+                    .store
+                    .profile(id)
+                    .await
+                    .map_err(AppError::from)?
+                    .is_some(),
+                None => false,
+            };
+            f.errors = errors;
+            let mut res = render(
+                &ProfilePage {
+                    nav,
+                    learner,
+                    f,
+                    statuses: statuses(),
+                },
+                true,
+            )?;
+            *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(res)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+struct EraseForm {
+    mot_de_passe: String,
+}
+
+async fn erase(
+    State(app): State<App>,
+    nav: Nav,
+    RequestActor(actor): RequestActor,
+    Form(f): Form<EraseForm>,
+) -> Result<Response, WebError> {
+    match app.erase_my_account(&actor, &f.mot_de_passe).await {
+        Ok(()) => {
+            let mut res = Redirect::to("/?compte=supprime").into_response();
+            res.headers_mut()
+                .insert(header::SET_COOKIE, clear_cookie_header());
+            Ok(res)
+        }
+        Err(AppError::Invalid(errors)) => {
+            let data = app.my_data(&actor).await?;
+            let mut res = render(
+                &MyDataPage {
+                    nav,
+                    rows: flatten(&data),
+                    error: errors.first().map(|e| e.message.clone()),
+                },
+                true,
+            )?;
+            *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(res)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "registre.html")]
+struct RegisterOfRequestsPage {
+    nav: Nav,
+    requests: Vec<store::PrivacyRequestRow>,
+}
+
+async fn register_of_requests(
+    State(app): State<App>,
+    nav: Nav,
+    RequestActor(actor): RequestActor,
+) -> Result<Response, WebError> {
+    let requests = app.privacy_register(&actor).await?;
+    render(&RegisterOfRequestsPage { nav, requests }, true)
+}
+
+#[derive(Template)]
+#[template(path = "confidentialite.html")]
+struct PrivacyNotice {
+    nav: Nav,
+    audit_days: i64,
+    learner_years: i64,
+}
+
+async fn privacy_notice(State(app): State<App>, nav: Nav) -> Result<Response, WebError> {
+    let r = app.config.retention;
+    render(
+        &PrivacyNotice {
+            nav,
+            audit_days: r.audit_personal.num_days(),
+            learner_years: r.inactive_learner.num_days() / 365,
+        },
+        false,
+    )
+}
+
+#[derive(Template)]
+#[template(path = "mentions.html")]
+struct LegalNotice {
+    nav: Nav,
+}
+
+async fn legal_notice(nav: Nav) -> Result<Response, WebError> {
+    render(&LegalNotice { nav }, false)
+}
+
+#[derive(Template)]
+#[template(path = "accessibilite.html")]
+struct AccessibilityStatement {
+    nav: Nav,
+}
+
+async fn accessibility(nav: Nav) -> Result<Response, WebError> {
+    render(&AccessibilityStatement { nav }, false)
+}
