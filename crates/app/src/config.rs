@@ -37,6 +37,8 @@ pub struct Config {
     /// factor (enrolled at their first sign-in). The demonstration waives it
     /// and says so on the sign-in page.
     pub require_totp: bool,
+    /// The address people reach the site at, for links sent by mail.
+    pub public_url: String,
     /// Whether the site is served over HTTPS (directly or behind a proxy
     /// that terminates TLS): adds HSTS. Session cookies are `Secure` anyway.
     pub https: bool,
@@ -57,6 +59,7 @@ impl Config {
             throttle: Throttle::default(),
             retention: Retention::default(),
             require_totp: true,
+            public_url: "http://127.0.0.1:8080".into(),
             https: false,
         }
     }

@@ -9,6 +9,7 @@ pub mod demo;
 pub mod error;
 pub mod imports;
 pub mod indexer;
+pub mod mail;
 pub mod map;
 pub mod policy;
 pub mod privacy;

@@ -131,6 +131,8 @@ pub struct MemberView {
     pub private: bool,
     /// Whether the actor may edit it.
     pub editable: bool,
+    /// Whether the actor manages its campus (invitations).
+    pub manageable: bool,
 }
 
 /// A formation's page.
@@ -274,7 +276,9 @@ impl App {
             Vec::new()
         };
         let member_campus = member.campus_id;
+        let manageable = allows(actor, Action::Manage, Resource::Campus(member_campus));
         Ok(MemberView {
+            manageable,
             kind_label: domain::MemberKind::parse(&member.kind)
                 .map_or(member.kind.clone(), |k| k.label().to_owned()),
             member,

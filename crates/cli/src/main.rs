@@ -90,6 +90,12 @@ enum AdminCommand {
         #[arg(long)]
         name: Option<String>,
     },
+    /// Print the mail waiting in the outbox (reset links, invitations), newest first.
+    Outbox {
+        /// How many mails to show.
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+    },
     /// Create an API token for an account and print it (shown once).
     CreateToken {
         /// E-mail address of the account.
@@ -434,6 +440,23 @@ async fn admin(config: Config, c: AdminCommand) -> anyhow::Result<()> {
                 .map_err(app_error)?;
             println!("Compte {id} créé. Mot de passe (affiché cette fois seulement) :");
             println!("{}", password.unwrap_or_default());
+        }
+        AdminCommand::Outbox { limit } => {
+            for m in app.store.outbox(limit).await? {
+                println!(
+                    "--- n° {} — {} — à : {} — {}\nObjet : {}\n\n{}",
+                    m.id,
+                    m.created_at,
+                    m.to_address,
+                    if m.sent_at.is_some() {
+                        "envoyé"
+                    } else {
+                        "en attente"
+                    },
+                    m.subject,
+                    m.body
+                );
+            }
         }
         AdminCommand::CreateToken { email, write, name } => {
             let token = app

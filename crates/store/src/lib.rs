@@ -16,6 +16,7 @@ mod accounts;
 mod audit;
 pub mod backup;
 mod lookup;
+mod mail;
 mod network;
 mod privacy;
 mod reference;
@@ -31,6 +32,7 @@ use sqlx::{PgConnection, SqliteConnection};
 
 pub use accounts::*;
 pub use audit::*;
+pub use mail::*;
 pub use network::*;
 pub use privacy::*;
 pub use reference::*;

@@ -7,6 +7,7 @@ mod api;
 pub mod auth;
 mod edit;
 mod error;
+mod mail;
 mod pages;
 mod privacy;
 
@@ -81,7 +82,9 @@ fn site_routes() -> Routes {
     let r = Routes::new("")
         .get("/healthz", healthz)
         .get("/static/style.css", stylesheet);
-    privacy::routes(edit::routes(account::routes(pages::routes(r))))
+    mail::routes(privacy::routes(edit::routes(account::routes(
+        pages::routes(r),
+    ))))
 }
 
 fn api_routes() -> Routes {

@@ -810,6 +810,44 @@ async fn authorization_matrix(d: &Demo) -> usize {
                     "GET",
                     "/inscription" | "/confidentialite" | "/mentions-legales" | "/accessibilite",
                 ) => (route.path.clone(), Expect::all(200)),
+                ("GET", "/mot-de-passe-oublie" | "/reinitialisation") => {
+                    (route.path.clone(), Expect::all(200))
+                }
+                // The same answer whether or not the address has an account.
+                ("POST", "/mot-de-passe-oublie") => (route.path.clone(), Expect::all(200)),
+                ("POST", "/reinitialisation") => (route.path.clone(), Expect::all(422)),
+                // A link that does not exist.
+                ("GET", "/invitation") => ("/invitation?jeton=inconnu".into(), Expect::all(404)),
+                ("POST", "/invitation") => (route.path.clone(), Expect::all(404)),
+                ("POST", "/membres/{id}/inviter") => (
+                    format!("/membres/{support}/inviter"),
+                    Expect {
+                        visitor: 401,
+                        manager_a: 303,
+                        admin: 303,
+                        ..Expect::all(403)
+                    },
+                ),
+                ("GET", "/campus/{slug}/rejoindre") => {
+                    ("/campus/demo/rejoindre".into(), Expect::all(200))
+                }
+                // A wrong SIRET: refused for everyone.
+                ("POST", "/campus/{slug}/rejoindre") => {
+                    ("/campus/demo/rejoindre".into(), Expect::all(422))
+                }
+                ("GET", "/campus/{slug}/demandes") => (
+                    "/campus/demo/demandes".into(),
+                    Expect {
+                        visitor: 401,
+                        manager_a: 200,
+                        admin: 200,
+                        ..Expect::all(403)
+                    },
+                ),
+                // A request that does not exist (real decisions: `mail_flows`).
+                ("POST", "/campus/{slug}/demandes/{id}") => {
+                    ("/campus/demo/demandes/999999".into(), Expect::all(404))
+                }
                 // An empty registration: refused for everyone, nothing created.
                 ("POST", "/inscription") => (route.path.clone(), Expect::all(422)),
                 ("GET", "/compte/donnees" | "/compte/profil") => {
@@ -964,6 +1002,21 @@ async fn authorization_matrix(d: &Demo) -> usize {
                         form.push(("code", "000000"))
                     }
                     "/compte/profil" => form.push(("nom", "")),
+                    "/mot-de-passe-oublie" | "/membres/{id}/inviter" => {
+                        form.push(("email", fake_email.as_str()))
+                    }
+                    "/reinitialisation" => form.extend([
+                        ("jeton", "inconnu"),
+                        ("mot_de_passe", "une phrase de passe assez longue"),
+                    ]),
+                    "/invitation" => form.push(("jeton", "inconnu")),
+                    "/campus/{slug}/rejoindre" => form.extend([
+                        ("nom", "Organisation fictive"),
+                        ("type", "employeur"),
+                        ("siret", "123"),
+                        ("contact_email", "contact@example.org"),
+                    ]),
+                    "/campus/{slug}/demandes/{id}" => form.push(("decision", "accepter")),
                     "/compte/supprimer" => form.push(("mot_de_passe", "pas le bon mot de passe")),
                     "/compte/jetons" => form.push(("nom", "matrice")),
                     "/membres/{id}/modifier" => {
@@ -1618,6 +1671,230 @@ async fn personal_data(d: &Demo) {
     assert_eq!(d.app.verify_audit().await.unwrap().broken, chain);
 }
 
+/// The last mail queued for `to`, and the secret of the link it carries.
+async fn last_mail(d: &Demo, to: &str) -> (store::MailRow, String) {
+    let mail = d
+        .app
+        .store
+        .outbox(1_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|m| m.to_address == to)
+        .unwrap_or_else(|| panic!("no mail to {to}"));
+    let at = mail.body.find("jeton=").expect("a link") + "jeton=".len();
+    let token: String = mail.body[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect();
+    (mail, token)
+}
+
+async fn mail_flows(d: &Demo) {
+    let r = &d.router;
+    // Forgotten password: the same answer for any address; a single-use,
+    // expiring link; every session ends with the new password.
+    let email = "observation.demo@example.org";
+    let old = d.browser(email).await;
+    let known = Call::post("/mot-de-passe-oublie")
+        .form(vec![("email", email)])
+        .send(r)
+        .await;
+    let unknown = Call::post("/mot-de-passe-oublie")
+        .form(vec![("email", "personne@example.org")])
+        .send(r)
+        .await;
+    assert_eq!(known.status, StatusCode::OK);
+    assert_eq!(known.body, unknown.body);
+    let (mail, token) = last_mail(d, email).await;
+    assert!(mail.body.contains("/reinitialisation?jeton="));
+    assert_eq!(
+        Call::get(&format!("/reinitialisation?jeton={token}"))
+            .send(r)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let weak = Call::post("/reinitialisation")
+        .form(vec![("jeton", &token), ("mot_de_passe", "court")])
+        .send(r)
+        .await;
+    assert_eq!(weak.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let res = Call::post("/reinitialisation")
+        .form(vec![
+            ("jeton", &token),
+            ("mot_de_passe", "un tout nouveau mot de passe"),
+        ])
+        .send(r)
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        Call::get("/compte")
+            .cookie(old.cookie.as_deref())
+            .send(r)
+            .await
+            .status,
+        StatusCode::SEE_OTHER,
+        "sessions ended"
+    );
+    let again = Call::post("/reinitialisation")
+        .form(vec![
+            ("jeton", &token),
+            ("mot_de_passe", "encore un autre mot de passe"),
+        ])
+        .send(r)
+        .await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY, "single use");
+    sign_in(d, email, "un tout nouveau mot de passe").await;
+    let refused = Call::post("/connexion")
+        .form(vec![
+            ("email", email),
+            ("mot_de_passe", &d.passwords[email]),
+        ])
+        .send(r)
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "the old password is gone"
+    );
+    Call::post("/mot-de-passe-oublie")
+        .form(vec![("email", email)])
+        .send(r)
+        .await;
+    let (_, late) = last_mail(d, email).await;
+    d.app.config.clock.advance(chrono::Duration::minutes(61));
+    let res = Call::post("/reinitialisation")
+        .form(vec![
+            ("jeton", &late),
+            ("mot_de_passe", "un mot de passe trop tardif"),
+        ])
+        .send(r)
+        .await;
+    assert_eq!(
+        res.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "expired after an hour"
+    );
+
+    // Invitation of a member editor by a campus manager.
+    let a = d.app.campus("demo").await.unwrap();
+    let support = a.support_member_id.unwrap();
+    let manager = d.browser("equipe.demo@example.org").await;
+    let invited = "nouvelle.redaction@example.org";
+    let res = Call::post(&format!("/membres/{support}/inviter"))
+        .cookie(manager.cookie.as_deref())
+        .form(vec![("csrf", &manager.csrf), ("email", invited)])
+        .send(r)
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    let (_, token) = last_mail(d, invited).await;
+    let page = Call::get(&format!("/invitation?jeton={token}"))
+        .send(r)
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Lycée polyvalent Bertène Juminer"));
+    let res = Call::post("/invitation")
+        .form(vec![
+            ("jeton", &token),
+            ("nom", "Nouvelle rédaction (fictive)"),
+            ("mot_de_passe", "un mot de passe pour la fiche"),
+        ])
+        .send(r)
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let editor = sign_in(d, invited, "un mot de passe pour la fiche").await;
+    let form = Call::get(&format!("/membres/{support}/modifier"))
+        .cookie(editor.cookie.as_deref())
+        .send(r)
+        .await;
+    assert_eq!(
+        form.status,
+        StatusCode::OK,
+        "the invitation granted the member editor role"
+    );
+    assert_eq!(
+        Call::get(&format!("/invitation?jeton={token}"))
+            .send(r)
+            .await
+            .status,
+        StatusCode::NOT_FOUND,
+        "used once"
+    );
+
+    // An organisation asks to join; the manager accepts; its contact is invited.
+    let res = Call::post("/campus/demo/rejoindre")
+        .form(vec![
+            ("nom", "Crèche Les Lucioles (fictive)"),
+            ("type", "etablissement-medico-social"),
+            ("siret", "99100004300000"),
+            ("code_insee", "97302"),
+            ("contact_email", "direction.lucioles@example.org"),
+            ("message", "Nous accueillons des stagiaires du CAP AEPE."),
+        ])
+        .send(r)
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert!(res.body.contains("Demande envoyée"));
+    let requests = d.app.store.join_requests(a.id).await.unwrap();
+    let req = requests
+        .iter()
+        .find(|q| q.name == "Crèche Les Lucioles (fictive)")
+        .unwrap();
+    let uri = format!("/campus/demo/demandes/{}", req.id);
+    let other = d.browser("equipe.demo-b@example.org").await;
+    assert_eq!(
+        Call::get("/campus/demo/demandes")
+            .cookie(other.cookie.as_deref())
+            .send(r)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let res = Call::post(&uri)
+        .cookie(other.cookie.as_deref())
+        .form(vec![("csrf", &other.csrf), ("decision", "accepter")])
+        .send(r)
+        .await;
+    assert_eq!(
+        res.status,
+        StatusCode::FORBIDDEN,
+        "another campus' manager cannot decide"
+    );
+    let list = Call::get("/campus/demo/demandes")
+        .cookie(manager.cookie.as_deref())
+        .send(r)
+        .await;
+    assert!(list.body.contains("Crèche Les Lucioles"));
+    let res = Call::post(&uri)
+        .cookie(manager.cookie.as_deref())
+        .form(vec![("csrf", &manager.csrf), ("decision", "accepter")])
+        .send(r)
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    let decided = d.app.store.join_request(req.id).await.unwrap().unwrap();
+    assert_eq!(decided.decision.as_deref(), Some("acceptee"));
+    assert!(
+        decided.contact_email.is_none(),
+        "the contact address is not kept after the decision"
+    );
+    let member = d
+        .app
+        .store
+        .member(decided.member_id.unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(member.status, "brouillon");
+    last_mail(d, "direction.lucioles@example.org").await;
+    let res = Call::post(&uri)
+        .cookie(manager.cookie.as_deref())
+        .form(vec![("csrf", &manager.csrf), ("decision", "refuser")])
+        .send(r)
+        .await;
+    assert_eq!(res.status, StatusCode::CONFLICT, "decided once");
+}
+
 async fn run_all(url: String) {
     let d = demo(url).await;
     sessions_and_csrf(&d).await;
@@ -1627,6 +1904,7 @@ async fn run_all(url: String) {
     let n = authorization_matrix(&d).await;
     editing(&d).await;
     second_factor(&d).await;
+    mail_flows(&d).await;
     audit_log(&d).await;
     // Last: its purge moves the clock three years ahead.
     personal_data(&d).await;
