@@ -37,6 +37,9 @@ pub struct Config {
     /// factor (enrolled at their first sign-in). The demonstration waives it
     /// and says so on the sign-in page.
     pub require_totp: bool,
+    /// Rate limit of anonymous API requests per address, per server; `None`
+    /// disables it (benchmarks do, and say so).
+    pub api_rate: Option<ApiRate>,
     /// The address people reach the site at, for links sent by mail.
     pub public_url: String,
     /// Whether the site is served over HTTPS (directly or behind a proxy
@@ -60,6 +63,7 @@ impl Config {
             retention: Retention::default(),
             require_totp: true,
             public_url: "http://127.0.0.1:8080".into(),
+            api_rate: Some(ApiRate::default()),
             https: false,
         }
     }
@@ -237,6 +241,22 @@ impl Default for Retention {
             audit_personal: Duration::days(365),
             inactive_learner: Duration::days(3 * 365),
             throttle: Duration::days(1),
+        }
+    }
+}
+
+/// A token bucket: `per_second` requests on average, `burst` at once.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ApiRate {
+    pub per_second: f64,
+    pub burst: f64,
+}
+
+impl Default for ApiRate {
+    fn default() -> Self {
+        Self {
+            per_second: 20.0,
+            burst: 60.0,
         }
     }
 }

@@ -232,9 +232,29 @@ fn config(database_url: Option<String>, follow_index: bool) -> Config {
     config.follow_index = follow_index;
     // Set when a proxy in front terminates TLS: adds HSTS.
     config.https = std::env::var("PASSERELLE_HTTPS").is_ok_and(|v| v == "1");
+    if let Ok(url) = std::env::var("PASSERELLE_PUBLIC_URL") {
+        config.public_url = url.trim_end_matches('/').to_owned();
+    }
     // Waives the second factor of network admins and campus managers (the
     // demonstration does; the sign-in page says so).
     config.require_totp = std::env::var("PASSERELLE_REQUIRE_TOTP").map_or(true, |v| v != "0");
+    // Anonymous API requests per second and burst per address; "0" disables
+    // the limit (benchmarks).
+    match std::env::var("PASSERELLE_API_RATE").ok().as_deref() {
+        Some("0") => config.api_rate = None,
+        Some(v) => {
+            if let Some((rate, burst)) = v
+                .split_once(',')
+                .and_then(|(r, b)| Some((r.parse().ok()?, b.parse().ok()?)))
+            {
+                config.api_rate = Some(app::config::ApiRate {
+                    per_second: rate,
+                    burst,
+                });
+            }
+        }
+        None => {}
+    }
     // Retention periods, in days (see docs/SECURITY.md).
     let days = |name: &str| {
         std::env::var(name)

@@ -7,6 +7,7 @@ mod api;
 pub mod auth;
 mod edit;
 mod error;
+mod limit;
 mod mail;
 mod pages;
 mod privacy;
@@ -106,6 +107,10 @@ pub fn router(app: app::App) -> Router {
         .nest("/api/v1", api)
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(app.clone(), auth::layer))
+        .layer(middleware::from_fn_with_state(
+            limit::Limiter::new(app.config.api_rate),
+            limit::layer,
+        ))
         .with_state(app)
 }
 

@@ -1925,3 +1925,56 @@ async fn accounts_on_postgres() {
         run_all(url).await;
     }
 }
+
+/// The public API's per-address limit (per server, no database involved).
+#[tokio::test]
+async fn anonymous_api_requests_are_rate_limited_per_address() {
+    let mut config = app::Config::new(store::testing::sqlite_url("limit"), data_dir());
+    config.api_rate = Some(app::config::ApiRate {
+        per_second: 0.01,
+        burst: 2.0,
+    });
+    let app = app::App::open(config).await.unwrap();
+    let router = web::router(app.clone());
+    let send = |ip: [u8; 4], bearer: Option<&str>| {
+        let mut req = Request::builder()
+            .uri("/api/v1/campuses")
+            .header(header::HOST, HOST);
+        if let Some(t) = bearer {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        let mut req = req.body(Body::empty()).unwrap();
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+                ip, 40000,
+            ))));
+        router.clone().oneshot(req)
+    };
+    assert_eq!(
+        send([198, 51, 100, 7], None).await.unwrap().status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        send([198, 51, 100, 8], None).await.unwrap().status(),
+        StatusCode::OK
+    );
+    let limited = send([198, 51, 100, 9], None).await.unwrap();
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS, "same /24");
+    assert!(limited.headers().contains_key(header::RETRY_AFTER));
+    let body = to_bytes(limited.into_body(), 1 << 16).await.unwrap();
+    let v: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(v["error"], "too_many_requests");
+    assert_eq!(
+        send([203, 0, 113, 1], None).await.unwrap().status(),
+        StatusCode::OK,
+        "another address"
+    );
+    // Pages are not limited; a bad token is refused as such, not counted.
+    assert_eq!(
+        send([198, 51, 100, 9], Some("psl_x"))
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
