@@ -3,6 +3,7 @@
 //! every access to campus data; handlers never decide on their own.
 
 pub mod accounts;
+pub mod admin;
 pub mod audit;
 pub mod config;
 pub mod demo;

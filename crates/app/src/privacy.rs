@@ -589,3 +589,105 @@ mod tests {
         assert!(csv.contains("roles[0].role;learner"));
     }
 }
+
+/// The legal pages a network admin may rewrite.
+pub const LEGAL_PAGES: [(&str, &str); 3] = [
+    ("confidentialite", "Politique de confidentialité"),
+    ("mentions-legales", "Mentions légales"),
+    ("accessibilite", "Déclaration d'accessibilité"),
+];
+
+/// A block of a legal page's text: `## ` starts a heading, `- ` a list
+/// item, anything else a paragraph; blocks are separated by blank lines.
+/// Plain text only: nothing the admin types becomes markup.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Block {
+    Heading(String),
+    Paragraph(String),
+    List(Vec<String>),
+}
+
+/// Splits a legal page's text into blocks.
+pub fn blocks(text: &str) -> Vec<Block> {
+    text.replace("\r\n", "\n")
+        .split("\n\n")
+        .map(str::trim)
+        .filter(|b| !b.is_empty())
+        .map(|b| {
+            if let Some(h) = b.strip_prefix("## ") {
+                Block::Heading(h.trim().to_owned())
+            } else if b.lines().all(|l| l.trim_start().starts_with("- ")) {
+                Block::List(
+                    b.lines()
+                        .map(|l| l.trim_start()[2..].trim().to_owned())
+                        .collect(),
+                )
+            } else {
+                Block::Paragraph(b.split_whitespace().collect::<Vec<_>>().join(" "))
+            }
+        })
+        .collect()
+}
+
+impl App {
+    /// The edited text of a legal page, if the network admin rewrote it.
+    pub async fn legal_page(&self, slug: &str) -> Result<Option<Vec<Block>>, AppError> {
+        Ok(self.store.legal_page(slug).await?.map(|t| blocks(&t)))
+    }
+
+    /// The raw text of a legal page, for its edit form (network admins).
+    pub async fn legal_page_text(
+        &self,
+        actor: &Actor,
+        slug: &str,
+    ) -> Result<Option<String>, AppError> {
+        authorize(actor, Action::Manage, Resource::Network)?;
+        if !LEGAL_PAGES.iter().any(|(s, _)| *s == slug) {
+            return Err(AppError::NotFound(format!("page {slug}")));
+        }
+        Ok(self.store.legal_page(slug).await?)
+    }
+
+    /// Rewrites a legal page (network admins).
+    pub async fn set_legal_page(
+        &self,
+        actor: &Actor,
+        slug: &str,
+        body: &str,
+    ) -> Result<(), AppError> {
+        self.legal_page_text(actor, slug).await?;
+        if body.trim().chars().count() < 20 {
+            return Err(AppError::Invalid(vec![FieldError::new(
+                "texte",
+                "le texte est trop court pour une page légale",
+            )]));
+        }
+        let mut tx = self.store.begin().await?;
+        tx.set_legal_page(slug, body.trim(), &self.text_now())
+            .await?;
+        let mut event = Event::new("legal_page.update");
+        event.entity = Some("legal_page".into());
+        event.entity_id = Some(slug.to_owned());
+        self.audit_in(&mut tx, actor, event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod legal_tests {
+    use super::*;
+
+    #[test]
+    fn text_becomes_blocks_without_markup() {
+        let b = blocks("## Éditeur\n\nLe réseau <b>fictif</b>,\nà Cayenne.\n\n- un\n- deux");
+        assert_eq!(
+            b,
+            vec![
+                Block::Heading("Éditeur".into()),
+                Block::Paragraph("Le réseau <b>fictif</b>, à Cayenne.".into()),
+                Block::List(vec!["un".into(), "deux".into()]),
+            ]
+        );
+    }
+}

@@ -490,3 +490,43 @@ impl crate::Tx {
         Ok(())
     }
 }
+
+impl Store {
+    /// Accounts holding a role on a campus (or every account), by e-mail.
+    pub async fn users_of(&self, campus_id: Option<i64>) -> Result<Vec<UserRow>> {
+        let sql = format!(
+            "{USER_SELECT} WHERE $1 = 0 OR id IN (SELECT user_id FROM grants WHERE campus_id = $1) ORDER BY email"
+        );
+        Ok(on_pool!(self, |p| sqlx::query_as(&sql)
+            .bind(campus_id.unwrap_or(0))
+            .fetch_all(p)
+            .await?))
+    }
+
+    /// One grant.
+    pub async fn grant(&self, id: i64) -> Result<Option<GrantRow>> {
+        Ok(on_pool!(self, |p| {
+            sqlx::query_as(
+            "SELECT g.id, g.user_id, g.role, g.campus_id, c.slug AS campus_slug, g.member_id, m.name AS member_name \
+             FROM grants g LEFT JOIN campuses c ON c.id = g.campus_id LEFT JOIN members m ON m.id = g.member_id \
+             WHERE g.id = $1"
+        )
+        .bind(id)
+        .fetch_optional(p)
+        .await?
+        }))
+    }
+}
+
+impl crate::Tx {
+    /// Removes a grant.
+    pub async fn delete_grant(&mut self, id: i64) -> Result<()> {
+        crate::on_tx!(self, |c| {
+            sqlx::query("DELETE FROM grants WHERE id = $1")
+                .bind(id)
+                .execute(&mut *c)
+                .await?;
+        });
+        Ok(())
+    }
+}

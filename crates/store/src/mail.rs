@@ -288,3 +288,33 @@ impl Store {
         }))
     }
 }
+
+impl Store {
+    /// The edited text of a legal page, if any.
+    pub async fn legal_page(&self, slug: &str) -> Result<Option<String>> {
+        Ok(on_pool!(self, |p| sqlx::query_scalar(
+            "SELECT body FROM legal_pages WHERE slug = $1"
+        )
+        .bind(slug)
+        .fetch_optional(p)
+        .await?))
+    }
+}
+
+impl Tx {
+    /// Stores the text of a legal page.
+    pub async fn set_legal_page(&mut self, slug: &str, body: &str, now: &str) -> Result<()> {
+        on_tx!(self, |c| {
+            sqlx::query(
+                "INSERT INTO legal_pages (slug, body, updated_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (slug) DO UPDATE SET body = $2, updated_at = $3",
+            )
+            .bind(slug)
+            .bind(body)
+            .bind(now)
+            .execute(&mut *c)
+            .await?;
+        });
+        Ok(())
+    }
+}

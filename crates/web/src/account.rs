@@ -312,6 +312,8 @@ struct TokenItem {
 struct AccountPage {
     nav: Nav,
     totp: bool,
+    /// Whether the person administers the network (links to its pages).
+    admin: bool,
     name: String,
     email: String,
     grants: Vec<String>,
@@ -378,10 +380,12 @@ async fn account_page(
         })
         .collect();
     let totp = app.totp_enabled(actor).await?;
+    let admin = app::policy::allows(actor, app::Action::Manage, app::Resource::Network);
     render(
         &AccountPage {
             nav,
             totp,
+            admin,
             name: principal.display_name.clone(),
             email: principal.email.clone(),
             grants,

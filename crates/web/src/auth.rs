@@ -341,9 +341,12 @@ fn security_headers(h: &mut HeaderMap, nonce: &str, https: bool, signed_in: bool
             HeaderValue::from_static("max-age=63072000; includeSubDomains"),
         );
     }
-    if signed_in {
-        // What a signed-in person sees may hold personal data.
+    // What a signed-in person sees may hold personal data; only responses
+    // that chose a policy of their own (the stylesheet) keep it.
+    if signed_in && !h.contains_key(header::CACHE_CONTROL) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if signed_in {
         h.insert(
             header::VARY,
             HeaderValue::from_static("Cookie, Authorization"),

@@ -24,6 +24,8 @@ pub(crate) fn routes(r: Routes) -> Routes {
         .post("/membres/{id}/modifier", member_save)
         .get("/formations/{id}/modifier", formation_form)
         .post("/formations/{id}/modifier", formation_save)
+        .get("/campus/{slug}/modifier", campus_form)
+        .post("/campus/{slug}/modifier", campus_save)
 }
 
 /// What a form shows: the values (as typed or as stored) and the problems.
@@ -80,6 +82,30 @@ impl Fields {
     }
 }
 
+/// The field names of one contact row of a member form.
+struct ContactNames {
+    number: usize,
+    name: String,
+    role: String,
+    email: String,
+    phone: String,
+}
+
+/// Contact rows a member form offers at most.
+const MAX_CONTACTS: usize = 10;
+
+/// The contact rows of a submitted member form.
+fn contact_rows(f: &Fields) -> Vec<app::write::ContactForm> {
+    (0..MAX_CONTACTS)
+        .map(|i| app::write::ContactForm {
+            name: f.value(&format!("contact_nom_{i}")).to_owned(),
+            role: f.value(&format!("contact_role_{i}")).to_owned(),
+            email: f.value(&format!("contact_email_{i}")).to_owned(),
+            phone: f.value(&format!("contact_tel_{i}")).to_owned(),
+        })
+        .collect()
+}
+
 /// One choice of a `<select>`.
 struct Choice {
     code: &'static str,
@@ -106,6 +132,8 @@ struct MemberFormPage {
     id: i64,
     name: String,
     f: Fields,
+    /// The contact rows shown (the existing ones and one empty).
+    contact_rows: Vec<ContactNames>,
     kinds: Vec<Choice>,
     statuses: Vec<Choice>,
 }
@@ -120,10 +148,26 @@ impl MemberFormPage {
 }
 
 fn member_page(nav: Nav, id: i64, name: String, f: Fields) -> MemberFormPage {
+    let filled = (0..MAX_CONTACTS)
+        .filter(|i| {
+            !f.value(&format!("contact_nom_{i}")).is_empty()
+                || f.error(&format!("contact_nom_{i}")).is_some()
+        })
+        .max()
+        .map_or(0, |i| i + 1);
     MemberFormPage {
         nav,
         id,
         name,
+        contact_rows: (0..(filled + 1).min(MAX_CONTACTS))
+            .map(|i| ContactNames {
+                number: i + 1,
+                name: format!("contact_nom_{i}"),
+                role: format!("contact_role_{i}"),
+                email: format!("contact_email_{i}"),
+                phone: format!("contact_tel_{i}"),
+            })
+            .collect(),
         f,
         kinds: choices(
             domain::MemberKind::ALL,
@@ -144,8 +188,15 @@ async fn member_form(
     RequestActor(actor): RequestActor,
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
-    let m = app.member_for_edit(&actor, id).await?;
+    let form = app.member_for_edit(&actor, id).await?;
+    let m = form.member;
     let mut f = Fields::default();
+    for (i, c) in form.contacts.iter().enumerate().take(MAX_CONTACTS) {
+        f.set(&format!("contact_nom_{i}"), Some(&c.name));
+        f.set(&format!("contact_role_{i}"), c.role.as_ref());
+        f.set(&format!("contact_email_{i}"), c.email.as_ref());
+        f.set(&format!("contact_tel_{i}"), c.phone.as_ref());
+    }
     f.set("nom", Some(&m.name));
     f.set("type", Some(&m.kind));
     f.set("siret", m.siret.as_ref());
@@ -217,11 +268,20 @@ async fn member_save(
     Path(id): Path<i64>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    let current = app.member_for_edit(&actor, id).await?;
+    let current = app.member_for_edit(&actor, id).await?.member;
     let mut f = Fields::from_pairs(pairs);
     let input = member_input(&mut f, current.invented);
+    // A form without contact fields (a program posting the fields it
+    // knows) leaves the contacts as they are; the page always sends them.
+    let contacts = f
+        .values
+        .keys()
+        .any(|k| k.starts_with("contact_"))
+        .then(|| contact_rows(&f));
     let result = if f.errors.is_empty() {
-        app.update_member(&actor, id, &input).await.map(|_| ())
+        app.update_member(&actor, id, &input, contacts.as_deref())
+            .await
+            .map(|_| ())
     } else {
         // Typing problems first; the domain rules add theirs.
         let mut errors = std::mem::take(&mut f.errors);
@@ -409,5 +469,128 @@ async fn formation_save(
             },
             e,
         ),
+    }
+}
+
+/// A `<select>` choice with an owned code (member ids).
+struct OwnedChoice {
+    code: String,
+    label: String,
+}
+
+#[derive(Template)]
+#[template(path = "campus_form.html")]
+struct CampusFormPage {
+    nav: Nav,
+    slug: String,
+    name: String,
+    f: Fields,
+    sectors: Vec<Choice>,
+    members: Vec<OwnedChoice>,
+}
+
+impl CampusFormPage {
+    fn error(&self, name: &str) -> Option<&str> {
+        self.f.error(name)
+    }
+    fn value(&self, name: &str) -> &str {
+        self.f.value(name)
+    }
+}
+
+async fn campus_page(
+    app: &App,
+    actor: &app::Actor,
+    nav: Nav,
+    slug: &str,
+    f: Option<Fields>,
+) -> Result<CampusFormPage, WebError> {
+    let (campus, territories, members) = app.campus_for_edit(actor, slug).await?;
+    let f = match f {
+        Some(f) => f,
+        None => {
+            let mut f = Fields::default();
+            f.set("nom", Some(&campus.name));
+            f.set("filiere", Some(&campus.sector));
+            f.set("theme", campus.theme.as_ref());
+            f.set("description", campus.description.as_ref());
+            f.set("label_debut", campus.label_start.as_ref());
+            f.set("label_fin", campus.label_end.as_ref());
+            f.set("fuseau", Some(&campus.time_zone));
+            f.set("site_web", campus.website.as_ref());
+            f.set("support", campus.support_member_id);
+            f.set(
+                "perimetre",
+                Some(
+                    territories
+                        .iter()
+                        .map(|(k, c, _)| format!("{k}:{c}"))
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                ),
+            );
+            f
+        }
+    };
+    let mut member_choices = vec![OwnedChoice {
+        code: String::new(),
+        label: "— aucun —".into(),
+    }];
+    member_choices.extend(members.into_iter().map(|m| OwnedChoice {
+        code: m.id.to_string(),
+        label: m.name,
+    }));
+    Ok(CampusFormPage {
+        nav,
+        slug: campus.slug,
+        name: campus.name,
+        f,
+        sectors: choices(
+            domain::Sector::ALL,
+            domain::Sector::code,
+            domain::Sector::label,
+        ),
+        members: member_choices,
+    })
+}
+
+async fn campus_form(
+    State(app): State<App>,
+    nav: Nav,
+    RequestActor(actor): RequestActor,
+    Path(slug): Path<String>,
+) -> Result<Response, WebError> {
+    render(&campus_page(&app, &actor, nav, &slug, None).await?, true)
+}
+
+async fn campus_save(
+    State(app): State<App>,
+    nav: Nav,
+    RequestActor(actor): RequestActor,
+    Path(slug): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    let mut f = Fields::from_pairs(pairs);
+    let form = app::write::CampusForm {
+        name: f.value("nom").into(),
+        sector: f.value("filiere").into(),
+        theme: f.value("theme").into(),
+        description: f.value("description").into(),
+        label_start: f.value("label_debut").into(),
+        label_end: f.value("label_fin").into(),
+        time_zone: f.value("fuseau").into(),
+        website: f.value("site_web").into(),
+        support_member: f.value("support").into(),
+        territories: f.value("perimetre").into(),
+    };
+    match app.update_campus(&actor, &slug, &form).await {
+        Ok(()) => Ok(Redirect::to(&format!("/campus/{slug}")).into_response()),
+        Err(AppError::Invalid(errors)) => {
+            f.errors = errors;
+            let mut res = render(&campus_page(&app, &actor, nav, &slug, Some(f)).await?, true)?;
+            *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(res)
+        }
+        Err(e) => Err(e.into()),
     }
 }

@@ -3,6 +3,7 @@
 //! every decision about data is made in `app`.
 
 mod account;
+mod admin;
 mod api;
 pub mod auth;
 mod edit;
@@ -83,9 +84,9 @@ fn site_routes() -> Routes {
     let r = Routes::new("")
         .get("/healthz", healthz)
         .get("/static/style.css", stylesheet);
-    mail::routes(privacy::routes(edit::routes(account::routes(
-        pages::routes(r),
-    ))))
+    let r = account::routes(pages::routes(r));
+    let r = privacy::routes(edit::routes(r));
+    admin::routes(mail::routes(r))
 }
 
 fn api_routes() -> Routes {

@@ -118,20 +118,23 @@ async fn home(State(app): State<App>, nav: Nav) -> Result<Response, WebError> {
 struct CampusPage {
     nav: Nav,
     v: CampusView,
+    /// Whether the visitor manages this campus (links to its tools).
+    manageable: bool,
 }
 
 async fn campus(
     State(app): State<App>,
     nav: Nav,
+    RequestActor(actor): RequestActor,
     Path(slug): Path<String>,
 ) -> Result<Response, WebError> {
-    render(
-        &CampusPage {
-            nav,
-            v: app.campus_view(&slug).await?,
-        },
-        false,
-    )
+    let v = app.campus_view(&slug).await?;
+    let manageable = app::policy::allows(
+        &actor,
+        app::Action::Manage,
+        app::Resource::Campus(v.campus.id),
+    );
+    render(&CampusPage { nav, v, manageable }, manageable)
 }
 
 #[derive(Template)]

@@ -31,6 +31,8 @@ pub(crate) fn routes(r: Routes) -> Routes {
         .get("/confidentialite", privacy_notice)
         .get("/mentions-legales", legal_notice)
         .get("/accessibilite", accessibility)
+        .get("/admin/pages/{slug}", legal_form)
+        .post("/admin/pages/{slug}", legal_save)
 }
 
 /// A `<select>` choice.
@@ -378,7 +380,39 @@ struct PrivacyNotice {
     learner_years: i64,
 }
 
+/// A legal page as rewritten by the network admin.
+#[derive(Template)]
+#[template(path = "legal_edited.html")]
+struct EditedLegalPage {
+    nav: Nav,
+    title: String,
+    blocks: Vec<app::privacy::Block>,
+}
+
+/// The edited version of a legal page, if there is one.
+async fn edited(app: &App, nav: &Nav, slug: &str) -> Result<Option<Response>, WebError> {
+    let Some(blocks) = app.legal_page(slug).await? else {
+        return Ok(None);
+    };
+    let title = app::privacy::LEGAL_PAGES
+        .iter()
+        .find(|(s, _)| *s == slug)
+        .map_or(slug, |(_, t)| t)
+        .to_owned();
+    Ok(Some(render(
+        &EditedLegalPage {
+            nav: nav.clone(),
+            title,
+            blocks,
+        },
+        false,
+    )?))
+}
+
 async fn privacy_notice(State(app): State<App>, nav: Nav) -> Result<Response, WebError> {
+    if let Some(res) = edited(&app, &nav, "confidentialite").await? {
+        return Ok(res);
+    }
     let r = app.config.retention;
     render(
         &PrivacyNotice {
@@ -396,7 +430,10 @@ struct LegalNotice {
     nav: Nav,
 }
 
-async fn legal_notice(nav: Nav) -> Result<Response, WebError> {
+async fn legal_notice(State(app): State<App>, nav: Nav) -> Result<Response, WebError> {
+    if let Some(res) = edited(&app, &nav, "mentions-legales").await? {
+        return Ok(res);
+    }
     render(&LegalNotice { nav }, false)
 }
 
@@ -406,6 +443,83 @@ struct AccessibilityStatement {
     nav: Nav,
 }
 
-async fn accessibility(nav: Nav) -> Result<Response, WebError> {
+async fn accessibility(State(app): State<App>, nav: Nav) -> Result<Response, WebError> {
+    if let Some(res) = edited(&app, &nav, "accessibilite").await? {
+        return Ok(res);
+    }
     render(&AccessibilityStatement { nav }, false)
+}
+
+#[derive(Template)]
+#[template(path = "legal_form.html")]
+struct LegalFormPage {
+    nav: Nav,
+    slug: String,
+    title: String,
+    text: String,
+    error: Option<String>,
+}
+
+async fn legal_form(
+    State(app): State<App>,
+    nav: Nav,
+    RequestActor(actor): RequestActor,
+    axum::extract::Path(slug): axum::extract::Path<String>,
+) -> Result<Response, WebError> {
+    let text = app
+        .legal_page_text(&actor, &slug)
+        .await?
+        .unwrap_or_default();
+    let title = app::privacy::LEGAL_PAGES
+        .iter()
+        .find(|(s, _)| *s == slug)
+        .map_or("", |(_, t)| t)
+        .to_owned();
+    render(
+        &LegalFormPage {
+            nav,
+            slug,
+            title,
+            text,
+            error: None,
+        },
+        true,
+    )
+}
+
+#[derive(Deserialize)]
+struct LegalForm {
+    texte: String,
+}
+
+async fn legal_save(
+    State(app): State<App>,
+    nav: Nav,
+    RequestActor(actor): RequestActor,
+    axum::extract::Path(slug): axum::extract::Path<String>,
+    Form(f): Form<LegalForm>,
+) -> Result<Response, WebError> {
+    match app.set_legal_page(&actor, &slug, &f.texte).await {
+        Ok(()) => Ok(Redirect::to(&format!("/{slug}")).into_response()),
+        Err(AppError::Invalid(errors)) => {
+            let title = app::privacy::LEGAL_PAGES
+                .iter()
+                .find(|(s, _)| *s == slug)
+                .map_or("", |(_, t)| t)
+                .to_owned();
+            let mut res = render(
+                &LegalFormPage {
+                    nav,
+                    slug,
+                    title,
+                    text: f.texte,
+                    error: errors.first().map(|e| e.message.clone()),
+                },
+                true,
+            )?;
+            *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(res)
+        }
+        Err(e) => Err(e.into()),
+    }
 }

@@ -767,6 +767,34 @@ async fn authorization_matrix(d: &Demo) -> usize {
         ),
         ("statut", other_draft.status.clone()),
     ];
+    let campus_form: Vec<(&str, String)> = vec![
+        ("nom", a.name.clone()),
+        ("filiere", a.sector.clone()),
+        ("theme", a.theme.clone().unwrap_or_default()),
+        ("label_debut", a.label_start.clone().unwrap_or_default()),
+        ("label_fin", a.label_end.clone().unwrap_or_default()),
+        ("fuseau", a.time_zone.clone()),
+        ("support", support.to_string()),
+        ("perimetre", "departement:973".to_owned()),
+    ];
+    // An account for the management routes to act on.
+    let (target, _) = d
+        .app
+        .create_account(
+            &app::Actor::operator(),
+            &app::accounts::NewAccount {
+                email: "cible.matrice@example.org".into(),
+                display_name: "Cible (fictive)".into(),
+                password: None,
+                grants: vec![app::policy::Grant {
+                    role: domain::accounts::Role::Learner,
+                    campus_id: Some(a.id),
+                    member_id: None,
+                }],
+            },
+        )
+        .await
+        .unwrap();
     let mut cases = 0;
     let mut routes = web::route_list();
     // Signing out last, so that each role keeps its session for the others.
@@ -847,6 +875,70 @@ async fn authorization_matrix(d: &Demo) -> usize {
                 // A request that does not exist (real decisions: `mail_flows`).
                 ("POST", "/campus/{slug}/demandes/{id}") => {
                     ("/campus/demo/demandes/999999".into(), Expect::all(404))
+                }
+                ("GET" | "POST", "/campus/{slug}/modifier") => (
+                    "/campus/demo/modifier".into(),
+                    Expect {
+                        visitor: 401,
+                        manager_a: if route.method == "GET" { 200 } else { 303 },
+                        admin: if route.method == "GET" { 200 } else { 303 },
+                        ..Expect::all(403)
+                    },
+                ),
+                ("GET", "/admin/pages/{slug}") => (
+                    "/admin/pages/mentions-legales".into(),
+                    Expect {
+                        visitor: 401,
+                        admin: 200,
+                        ..Expect::all(403)
+                    },
+                ),
+                // Too short a text: refused even for the admin, nothing changed.
+                ("POST", "/admin/pages/{slug}") => (
+                    "/admin/pages/mentions-legales".into(),
+                    Expect {
+                        visitor: 401,
+                        admin: 422,
+                        ..Expect::all(403)
+                    },
+                ),
+                ("GET", "/admin/comptes") => (
+                    route.path.clone(),
+                    Expect {
+                        visitor: 401,
+                        admin: 200,
+                        ..Expect::all(403)
+                    },
+                ),
+                ("POST", "/admin/comptes/{id}/desactiver" | "/admin/comptes/{id}/reactiver") => (
+                    route.path.replace("{id}", &target.to_string()),
+                    Expect {
+                        visitor: 401,
+                        admin: 303,
+                        ..Expect::all(403)
+                    },
+                ),
+                ("GET", "/campus/{slug}/comptes") => (
+                    "/campus/demo/comptes".into(),
+                    Expect {
+                        visitor: 401,
+                        manager_a: 200,
+                        admin: 200,
+                        ..Expect::all(403)
+                    },
+                ),
+                ("POST", "/campus/{slug}/comptes") => (
+                    "/campus/demo/comptes".into(),
+                    Expect {
+                        visitor: 401,
+                        manager_a: 303,
+                        admin: 303,
+                        ..Expect::all(403)
+                    },
+                ),
+                // A role that does not exist (real removals: `account_admin`).
+                ("POST", "/roles/{id}/retirer") => {
+                    ("/roles/999999/retirer".into(), Expect::all(404))
                 }
                 // An empty registration: refused for everyone, nothing created.
                 ("POST", "/inscription") => (route.path.clone(), Expect::all(422)),
@@ -1002,6 +1094,13 @@ async fn authorization_matrix(d: &Demo) -> usize {
                         form.push(("code", "000000"))
                     }
                     "/compte/profil" => form.push(("nom", "")),
+                    "/campus/{slug}/comptes" => {
+                        form.extend([("email", "cible.matrice@example.org"), ("role", "observer")])
+                    }
+                    "/admin/pages/{slug}" => form.push(("texte", "court")),
+                    "/campus/{slug}/modifier" => {
+                        form.extend(campus_form.iter().map(|(k, v)| (*k, v.as_str())))
+                    }
                     "/mot-de-passe-oublie" | "/membres/{id}/inviter" => {
                         form.push(("email", fake_email.as_str()))
                     }
@@ -1223,8 +1322,27 @@ async fn editing(d: &Demo) {
         m.description,
         "nothing stored"
     );
-    // A good one: saved, back to the page, recorded.
-    let good = base("", "Lycée des métiers, fiche mise à jour par son équipe.");
+    // A contact with a wrong address: refused next to its field.
+    let mut with_contact = base("", "Nouvelle description");
+    with_contact.extend([
+        ("contact_nom_0", "Référente fictive".to_owned()),
+        ("contact_email_0", "pas-une-adresse".to_owned()),
+    ]);
+    let res = Call::post(&uri)
+        .cookie(b.cookie.as_deref())
+        .form(with_contact.iter().map(|(k, v)| (*k, v.as_str())).collect())
+        .send(r)
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.body.contains("id=\"erreur-contact_email_0\""));
+    // A good one: saved, back to the page, recorded; the contacts replaced.
+    let mut good = base("", "Lycée des métiers, fiche mise à jour par son équipe.");
+    good.extend([
+        ("contact_nom_0", "Référente fictive".to_owned()),
+        ("contact_role_0", "Directrice déléguée".to_owned()),
+        ("contact_email_0", "referente@example.org".to_owned()),
+        ("contact_tel_0", "+594 594 00 00 00".to_owned()),
+    ]);
     let res = Call::post(&uri)
         .cookie(b.cookie.as_deref())
         .form(good.iter().map(|(k, v)| (*k, v.as_str())).collect())
@@ -1237,10 +1355,74 @@ async fn editing(d: &Demo) {
         saved.description.as_deref(),
         Some("Lycée des métiers, fiche mise à jour par son équipe.")
     );
+    let contacts = d.app.store.contacts(support).await.unwrap();
+    assert_eq!(contacts.len(), 1);
+    assert_eq!(contacts[0].email.as_deref(), Some("referente@example.org"));
+    let public = Call::get(&format!("/membres/{support}")).send(r).await;
+    assert!(
+        !public.body.contains("referente@example.org"),
+        "contacts are never public"
+    );
     let log = d.app.store.audit_after(0, 100_000).await.unwrap();
     assert!(log.iter().any(
         |e| e.action == "member.update" && e.entity_id.as_deref() == Some(&support.to_string())
     ));
+    // The campus team edits the campus; a wrong perimeter is refused.
+    let manager = d.browser("equipe.demo@example.org").await;
+    let campus_uri = "/campus/demo/modifier";
+    let campus_form = |perimeter: &str| {
+        vec![
+            ("csrf", manager.csrf.clone()),
+            ("nom", a.name.clone()),
+            ("filiere", a.sector.clone()),
+            (
+                "theme",
+                "Santé, social, bien-être et petite enfance en Guyane".to_owned(),
+            ),
+            ("fuseau", "America/Cayenne".to_owned()),
+            ("support", support.to_string()),
+            ("perimetre", perimeter.to_owned()),
+        ]
+    };
+    let res = Call::post(campus_uri)
+        .cookie(manager.cookie.as_deref())
+        .form(
+            campus_form("departement:999 region:03")
+                .iter()
+                .map(|(k, v)| (*k, v.as_str()))
+                .collect(),
+        )
+        .send(r)
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.body.contains("id=\"erreur-perimetre\""));
+    let res = Call::post(campus_uri)
+        .cookie(manager.cookie.as_deref())
+        .form(
+            campus_form("departement:973 commune:97311")
+                .iter()
+                .map(|(k, v)| (*k, v.as_str()))
+                .collect(),
+        )
+        .send(r)
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let page = Call::get("/campus/demo").send(r).await;
+    assert!(page.body.contains("petite enfance en Guyane"));
+    assert!(
+        !page.body.contains("Modifier le campus"),
+        "visitors get no edit link"
+    );
+    assert_eq!(
+        Call::get(campus_uri)
+            .cookie(b.cookie.as_deref())
+            .send(r)
+            .await
+            .status,
+        StatusCode::FORBIDDEN,
+        "a member editor does not edit the campus"
+    );
+
     // Another member's form is not theirs.
     let other = d
         .app
@@ -1646,6 +1828,22 @@ async fn personal_data(d: &Demo) {
     let erasure = requests.iter().find(|q| q.kind == "effacement").unwrap();
     assert!(erasure.due_on.as_str() > &erasure.received_at[..10]);
 
+    // The network admin rewrites the legal notices; the text is shown as
+    // text, never as markup.
+    let res = Call::post("/admin/pages/mentions-legales")
+        .cookie(admin.cookie.as_deref())
+        .form(vec![("csrf", &admin.csrf), ("texte", "## Éditeur\n\nRéseau fictif des campus <script>x</script>, Cayenne.\n\n- Hébergeur : fictif")])
+        .send(r)
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    let page = Call::get("/mentions-legales").send(r).await;
+    assert!(
+        page.body.contains("<h2>Éditeur</h2>") && page.body.contains("&#60;script&#62;"),
+        "{}",
+        &page.body[page.body.find("<main").unwrap_or(0)..]
+    );
+    assert!(page.body.contains("<li>Hébergeur : fictif</li>"));
+
     // Retention: a learner inactive for longer than the period is erased by
     // the purge, and old audit entries lose their personal fields.
     let sam = d
@@ -1895,6 +2093,129 @@ async fn mail_flows(d: &Demo) {
     assert_eq!(res.status, StatusCode::CONFLICT, "decided once");
 }
 
+async fn account_admin(d: &Demo) {
+    let r = &d.router;
+    let manager = d.browser("equipe.demo@example.org").await;
+    let learner = d.browser("apprenant.demo@example.org").await;
+    let email = "apprenant.demo@example.org";
+    let user = d.app.store.user_by_email(email).await.unwrap().unwrap();
+    // The manager makes the learner an observer of the campus…
+    let res = Call::post("/campus/demo/comptes")
+        .cookie(manager.cookie.as_deref())
+        .form(vec![
+            ("csrf", &manager.csrf),
+            ("email", email),
+            ("role", "observer"),
+        ])
+        .send(r)
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    let grants = d.app.store.grants(user.id).await.unwrap();
+    let observer = grants
+        .iter()
+        .find(|g| g.role == "observer")
+        .expect("granted");
+    let me = Call::get("/api/v1/me")
+        .cookie(learner.cookie.as_deref())
+        .send(r)
+        .await
+        .json();
+    assert!(
+        me["roles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["role"] == "observer"),
+        "effective at once: {me}"
+    );
+    // …cannot grant network admin, nor act on another campus…
+    let res = Call::post("/campus/demo/comptes")
+        .cookie(manager.cookie.as_deref())
+        .form(vec![
+            ("csrf", &manager.csrf),
+            ("email", email),
+            ("role", "network_admin"),
+        ])
+        .send(r)
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let res = Call::post("/campus/demo-b/comptes")
+        .cookie(manager.cookie.as_deref())
+        .form(vec![
+            ("csrf", &manager.csrf),
+            ("email", email),
+            ("role", "observer"),
+        ])
+        .send(r)
+        .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    // …and removes the role again.
+    let res = Call::post(&format!("/roles/{}/retirer", observer.id))
+        .cookie(manager.cookie.as_deref())
+        .form(vec![("csrf", &manager.csrf)])
+        .send(r)
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert!(!d
+        .app
+        .store
+        .grants(user.id)
+        .await
+        .unwrap()
+        .iter()
+        .any(|g| g.role == "observer"));
+    let log = d.app.store.audit_after(0, 1_000_000).await.unwrap();
+    assert!(
+        log.iter().any(|e| e.action == "grant.add")
+            && log.iter().any(|e| e.action == "grant.remove")
+    );
+    // Disabling (network admins only) ends the sessions at once.
+    let res = Call::post(&format!("/admin/comptes/{}/desactiver", user.id))
+        .cookie(manager.cookie.as_deref())
+        .form(vec![("csrf", &manager.csrf)])
+        .send(r)
+        .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    let admin = d.browser("admin.reseau@example.org").await;
+    let res = Call::post(&format!("/admin/comptes/{}/desactiver", user.id))
+        .cookie(admin.cookie.as_deref())
+        .form(vec![("csrf", &admin.csrf)])
+        .send(r)
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        Call::get("/api/v1/me")
+            .cookie(learner.cookie.as_deref())
+            .send(r)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    let refused = Call::post("/connexion")
+        .form(vec![
+            ("email", email),
+            ("mot_de_passe", &d.passwords[email]),
+        ])
+        .send(r)
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a disabled account cannot sign in"
+    );
+    let res = Call::post(&format!("/admin/comptes/{}/reactiver", user.id))
+        .cookie(admin.cookie.as_deref())
+        .form(vec![("csrf", &admin.csrf)])
+        .send(r)
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    let page = Call::get("/admin/comptes")
+        .cookie(admin.cookie.as_deref())
+        .send(r)
+        .await;
+    assert!(page.body.contains(email));
+}
+
 async fn run_all(url: String) {
     let d = demo(url).await;
     sessions_and_csrf(&d).await;
@@ -1905,6 +2226,7 @@ async fn run_all(url: String) {
     editing(&d).await;
     second_factor(&d).await;
     mail_flows(&d).await;
+    account_admin(&d).await;
     audit_log(&d).await;
     // Last: its purge moves the clock three years ahead.
     personal_data(&d).await;

@@ -45,3 +45,10 @@ CREATE TABLE join_requests (
     decision TEXT CHECK (decision IN ('acceptee', 'refusee')),
     member_id INTEGER REFERENCES members (id) ON DELETE SET NULL
 );
+-- Legal pages as edited by the network admin (the shipped text is used
+-- until then).
+CREATE TABLE legal_pages (
+    slug TEXT PRIMARY KEY,
+    body TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
