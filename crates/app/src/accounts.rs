@@ -627,17 +627,26 @@ impl App {
         Ok(signed_in)
     }
 
+    /// The actor's own account, after the policy allowed `action` on it.
+    pub(crate) async fn own_account(
+        &self,
+        actor: &Actor,
+        action: Action,
+    ) -> Result<store::UserRow, AppError> {
+        let user_id = actor.user_id().ok_or(AppError::Unauthorized)?;
+        authorize(actor, action, Resource::Account(user_id))?;
+        self.store
+            .user(user_id)
+            .await?
+            .ok_or(AppError::Unauthorized)
+    }
+
     /// Starts an optional enrolment from the account page: a new secret,
     /// not yet confirmed. Returns the secret and its `otpauth://` address,
     /// or `None` when the second factor is already on.
     pub async fn start_totp(&self, actor: &Actor) -> Result<Option<(String, String)>, AppError> {
-        let user_id = actor.user_id().ok_or(AppError::Unauthorized)?;
-        authorize(actor, Action::Write, Resource::Account(user_id))?;
-        let user = self
-            .store
-            .user(user_id)
-            .await?
-            .ok_or(AppError::Unauthorized)?;
+        let user = self.own_account(actor, Action::Write).await?;
+        let user_id = user.id;
         if user.totp_enabled {
             return Ok(None);
         }
@@ -655,13 +664,8 @@ impl App {
 
     /// Confirms an optional enrolment with a first code.
     pub async fn confirm_totp(&self, actor: &Actor, code: &str) -> Result<(), AppError> {
-        let user_id = actor.user_id().ok_or(AppError::Unauthorized)?;
-        authorize(actor, Action::Write, Resource::Account(user_id))?;
-        let user = self
-            .store
-            .user(user_id)
-            .await?
-            .ok_or(AppError::Unauthorized)?;
+        let user = self.own_account(actor, Action::Write).await?;
+        let user_id = user.id;
         let unix = u64::try_from(self.now().timestamp()).unwrap_or(0);
         let step = user
             .totp_secret

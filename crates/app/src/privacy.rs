@@ -284,13 +284,8 @@ impl App {
     /// Everything held about the actor, as one JSON document. Downloading it
     /// is an access request, recorded (and answered at once) in the register.
     pub async fn my_data(&self, actor: &Actor) -> Result<serde_json::Value, AppError> {
-        let user_id = actor.user_id().ok_or(AppError::Unauthorized)?;
-        authorize(actor, Action::ReadPrivate, Resource::Account(user_id))?;
-        let user = self
-            .store
-            .user(user_id)
-            .await?
-            .ok_or(AppError::Unauthorized)?;
+        let user = self.own_account(actor, Action::ReadPrivate).await?;
+        let user_id = user.id;
         let grants = self.store.grants(user_id).await?;
         let profile = self.store.profile(user_id).await?;
         let consents = self.store.consents(user_id).await?;
@@ -407,13 +402,8 @@ impl App {
     /// Erases the actor's own account after checking their password. The
     /// audit log keeps its entries, without their personal fields.
     pub async fn erase_my_account(&self, actor: &Actor, password: &str) -> Result<(), AppError> {
-        let user_id = actor.user_id().ok_or(AppError::Unauthorized)?;
-        authorize(actor, Action::Write, Resource::Account(user_id))?;
-        let user = self
-            .store
-            .user(user_id)
-            .await?
-            .ok_or(AppError::Unauthorized)?;
+        let user = self.own_account(actor, Action::Write).await?;
+        let user_id = user.id;
         if !self
             .verify(user.password_hash.clone(), password.to_owned())
             .await?

@@ -310,49 +310,13 @@ impl Tx {
     /// Creates or updates a member, keyed on SIRET, else UAI, else name.
     /// The input must have been validated.
     pub async fn upsert_member(&mut self, campus_id: i64, m: &MemberInput) -> Result<Upsert> {
+        if let Some(id) = self.existing_member(campus_id, m).await? {
+            return self.update_member(id, m).await;
+        }
         let t = member_stored(m);
-        let existing = self
-            .find_member(
-                campus_id,
-                t.siret.as_deref(),
-                t.uai.as_deref(),
-                Some(&t.name),
-            )
-            .await?;
         let now = now_text();
-        let result = on_tx!(self, |c| {
-            match existing {
-                Some(id) => {
-                    let stored: MemberStored = sqlx::query_as(MEMBER_STORED_SELECT)
-                        .bind(id)
-                        .fetch_one(&mut *c)
-                        .await?;
-                    if stored == t {
-                        Upsert::Unchanged(id)
-                    } else {
-                        sqlx::query(UPDATE_MEMBER)
-                            .bind(&t.name)
-                            .bind(&t.kind)
-                            .bind(&t.siret)
-                            .bind(&t.uai)
-                            .bind(&t.code_insee)
-                            .bind(&t.address)
-                            .bind(&t.postcode)
-                            .bind(&t.website)
-                            .bind(&t.description)
-                            .bind(&t.joined_on)
-                            .bind(&t.left_on)
-                            .bind(&t.status)
-                            .bind(t.invented)
-                            .bind(&now)
-                            .bind(id)
-                            .execute(&mut *c)
-                            .await?;
-                        Upsert::Updated(id)
-                    }
-                }
-                None => {
-                    let (id,): (i64,) = sqlx::query_as(
+        let id = on_tx!(self, |c| {
+            let (id,): (i64,) = sqlx::query_as(
                         "INSERT INTO members (campus_id, name, kind, siret, uai, code_insee, address, postcode, website, \
                          description, joined_on, left_on, status, invented, created_at, updated_at) \
                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) RETURNING id",
@@ -363,14 +327,10 @@ impl Tx {
                         .bind(&t.status).bind(t.invented).bind(&now)
                     .fetch_one(&mut *c)
                     .await?;
-                    Upsert::Created(id)
-                }
-            }
+            id
         });
-        if !matches!(result, Upsert::Unchanged(_)) {
-            self.log_change("member", &result.id().to_string()).await?;
-        }
-        Ok(result)
+        self.log_change("member", &id.to_string()).await?;
+        Ok(Upsert::Created(id))
     }
 
     /// Updates the member with this id (identifiers included, which an

@@ -41,6 +41,21 @@ struct SignInPage {
     totp_waived: bool,
 }
 
+/// The status and the one message a refused sign-in step shows (the same
+/// whatever was wrong, so nothing tells which part).
+fn refusal(e: &AppError) -> (StatusCode, String) {
+    match e {
+        AppError::Invalid(errors) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            errors
+                .first()
+                .map(|f| f.message.clone())
+                .unwrap_or_default(),
+        ),
+        e => (StatusCode::TOO_MANY_REQUESTS, e.to_string()),
+    }
+}
+
 /// Where to go after signing in: a path of this site only, never another
 /// host (`//host` or `/\host` would be one).
 fn local_path(next: Option<&str>) -> String {
@@ -100,18 +115,7 @@ async fn sign_in(
             Ok(res)
         }
         Err(e @ (AppError::Invalid(_) | AppError::TooManyRequests)) => {
-            let status = if matches!(e, AppError::TooManyRequests) {
-                StatusCode::TOO_MANY_REQUESTS
-            } else {
-                StatusCode::UNPROCESSABLE_ENTITY
-            };
-            let message = match &e {
-                AppError::Invalid(errors) => errors
-                    .first()
-                    .map(|f| f.message.clone())
-                    .unwrap_or_default(),
-                e => e.to_string(),
-            };
+            let (status, message) = refusal(&e);
             let mut res = render(
                 &SignInPage {
                     nav,
@@ -190,18 +194,7 @@ async fn second_factor(
             Ok(res)
         }
         Err(e @ (AppError::Invalid(_) | AppError::TooManyRequests)) => {
-            let status = if matches!(e, AppError::TooManyRequests) {
-                StatusCode::TOO_MANY_REQUESTS
-            } else {
-                StatusCode::UNPROCESSABLE_ENTITY
-            };
-            let message = match &e {
-                AppError::Invalid(errors) => errors
-                    .first()
-                    .map(|f| f.message.clone())
-                    .unwrap_or_default(),
-                e => e.to_string(),
-            };
+            let (status, message) = refusal(&e);
             let (email, setup) = app.second_factor_setup(&session).await?;
             let mut res = render(
                 &SecondFactorPage {
