@@ -277,6 +277,8 @@ pub struct FormationForm {
     pub formation: store::FormationRow,
     /// ROME codes chosen by hand (empty: derived from the certification).
     pub manual_romes: Vec<String>,
+    /// Its sessions, by start date.
+    pub sessions: Vec<store::SessionRow>,
 }
 
 impl App {
@@ -388,6 +390,7 @@ impl App {
         authorize(actor, Action::Write, resource)?;
         Ok(FormationForm {
             manual_romes: self.store.formation_manual_romes(id).await?,
+            sessions: self.store.sessions(id).await?,
             formation,
         })
     }
@@ -399,6 +402,7 @@ impl App {
         actor: &Actor,
         id: i64,
         input: &FormationInput,
+        sessions: Option<&[SessionInput]>,
     ) -> Result<Upsert, AppError> {
         let form = self.formation_for_edit(actor, id).await?;
         let f = form.formation;
@@ -413,10 +417,14 @@ impl App {
         input.provider_id = f.provider_id;
         input.external_key = Some(f.external_key.clone());
         input.invented = f.invented;
-        let sessions: Vec<SessionInput> = self
-            .store
-            .sessions(id)
-            .await?
+        if let Some(sessions) = sessions {
+            return self
+                .save_formation(actor, &campus.slug, &f.external_key, &input, sessions)
+                .await;
+        }
+        // Without sessions in the form, they stay as they are.
+        let sessions: Vec<SessionInput> = form
+            .sessions
             .into_iter()
             .filter_map(|s| {
                 Some(SessionInput {

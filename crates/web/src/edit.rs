@@ -91,6 +91,67 @@ struct ContactNames {
     phone: String,
 }
 
+/// The field names of one session row of a formation form.
+struct SessionNames {
+    number: usize,
+    start: String,
+    end: String,
+    places: String,
+}
+
+/// Session rows a formation form offers at most.
+const MAX_SESSIONS: usize = 12;
+
+/// The sessions of a submitted formation form; problems name their row's
+/// fields (`session_debut_N`, `session_fin_N`, `session_places_N`).
+fn session_rows(f: &mut Fields) -> Vec<domain::network::SessionInput> {
+    let mut out = Vec::new();
+    for i in 0..MAX_SESSIONS {
+        let (start, end, places) = (
+            format!("session_debut_{i}"),
+            format!("session_fin_{i}"),
+            format!("session_places_{i}"),
+        );
+        if f.opt(&start).is_none() && f.opt(&end).is_none() && f.opt(&places).is_none() {
+            continue;
+        }
+        let mut errors = Vec::new();
+        let starts_on = match f.opt(&start) {
+            Some(d) => domain::network::chrono_free::Date::parse(&d).or_else(|| {
+                errors.push(FieldError::new(
+                    &start,
+                    format!("date invalide « {d} », attendu AAAA-MM-JJ"),
+                ));
+                None
+            }),
+            None => {
+                errors.push(FieldError::new(&start, "la date de début est obligatoire"));
+                None
+            }
+        };
+        let ends_on = parse_date(&end, &f.opt(&end), &mut errors);
+        f.errors.extend(errors);
+        let places = f.number(&places);
+        if let Some(starts_on) = starts_on {
+            let s = domain::network::SessionInput {
+                starts_on,
+                ends_on,
+                places,
+            };
+            for e in s.validate().err().unwrap_or_default() {
+                let field = if e.field == "date_fin" {
+                    format!("session_fin_{i}")
+                } else {
+                    format!("session_places_{i}")
+                };
+                f.errors.push(FieldError::new(&field, e.message));
+            }
+            out.push(s);
+        }
+    }
+    out
+}
+
 /// Contact rows a member form offers at most.
 const MAX_CONTACTS: usize = 10;
 
@@ -308,6 +369,8 @@ struct FormationFormPage {
     title: String,
     provider: String,
     f: Fields,
+    /// The session rows shown (the existing ones and one empty).
+    session_rows: Vec<SessionNames>,
     pathways: Vec<Choice>,
     modalities: Vec<Choice>,
     statuses: Vec<Choice>,
@@ -329,11 +392,26 @@ fn formation_page(
     provider: String,
     f: Fields,
 ) -> FormationFormPage {
+    let filled = (0..MAX_SESSIONS)
+        .filter(|i| {
+            !f.value(&format!("session_debut_{i}")).is_empty()
+                || f.error(&format!("session_debut_{i}")).is_some()
+        })
+        .max()
+        .map_or(0, |i| i + 1);
     FormationFormPage {
         nav,
         id,
         title,
         provider,
+        session_rows: (0..(filled + 1).min(MAX_SESSIONS))
+            .map(|i| SessionNames {
+                number: i + 1,
+                start: format!("session_debut_{i}"),
+                end: format!("session_fin_{i}"),
+                places: format!("session_places_{i}"),
+            })
+            .collect(),
         f,
         pathways: choices(
             domain::Pathway::ALL,
@@ -373,6 +451,11 @@ async fn formation_form(
     f.set("description", x.description.as_ref());
     f.set("statut", Some(&x.status));
     f.set("codes_rome", Some(form.manual_romes.join(" ")));
+    for (i, session) in form.sessions.iter().enumerate().take(MAX_SESSIONS) {
+        f.set(&format!("session_debut_{i}"), Some(&session.starts_on));
+        f.set(&format!("session_fin_{i}"), session.ends_on.as_ref());
+        f.set(&format!("session_places_{i}"), session.places);
+    }
     render(
         &formation_page(nav, id, x.title.clone(), x.provider_name.clone(), f),
         true,
@@ -447,8 +530,16 @@ async fn formation_save(
             ));
         }
     }
+    // Like contacts: a form without session fields keeps the sessions.
+    let sessions = f
+        .values
+        .keys()
+        .any(|k| k.starts_with("session_"))
+        .then(|| session_rows(&mut f));
     let result = if f.errors.is_empty() {
-        app.update_formation(&actor, id, &input).await.map(|_| ())
+        app.update_formation(&actor, id, &input, sessions.as_deref())
+            .await
+            .map(|_| ())
     } else {
         let mut errors = std::mem::take(&mut f.errors);
         errors.extend(input.validate().err().unwrap_or_default());

@@ -1504,6 +1504,49 @@ async fn editing(d: &Demo) {
         sessions_before,
         "sessions kept"
     );
+    // Sessions edited in the form: an end before its start is refused next
+    // to its field; then the two sessions replace the previous ones.
+    let with_sessions = |end: &str| {
+        let mut v = form(
+            "Bac pro Accompagnement, soins et services à la personne (rénové)",
+            "32",
+        );
+        v.extend([
+            ("session_debut_0", "2027-09-01".to_owned()),
+            ("session_fin_0", "2028-06-30".to_owned()),
+            ("session_places_0", "16".to_owned()),
+            ("session_debut_1", "2028-01-08".to_owned()),
+            ("session_fin_1", end.to_owned()),
+            ("session_places_1", "16".to_owned()),
+        ]);
+        v
+    };
+    let res = Call::post(&uri)
+        .cookie(b.cookie.as_deref())
+        .form(
+            with_sessions("2027-12-31")
+                .iter()
+                .map(|(k, v)| (*k, v.as_str()))
+                .collect(),
+        )
+        .send(r)
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.body.contains("id=\"erreur-session_fin_1\""));
+    let res = Call::post(&uri)
+        .cookie(b.cookie.as_deref())
+        .form(
+            with_sessions("2028-12-20")
+                .iter()
+                .map(|(k, v)| (*k, v.as_str()))
+                .collect(),
+        )
+        .send(r)
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let sessions = d.app.store.sessions(f.id).await.unwrap();
+    assert_eq!(sessions.len(), 2);
+    assert_eq!(sessions[1].starts_on, "2028-01-08");
     let found = Call::get("/api/v1/formations?q=r%C3%A9nov%C3%A9")
         .send(r)
         .await
