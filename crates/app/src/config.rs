@@ -40,6 +40,8 @@ pub struct Config {
     /// Rate limit of anonymous API requests per address, per server; `None`
     /// disables it (benchmarks do, and say so).
     pub api_rate: Option<ApiRate>,
+    /// The SMTP server mail is sent through; `None` keeps it in the outbox.
+    pub smtp: Option<Smtp>,
     /// The address people reach the site at, for links sent by mail.
     pub public_url: String,
     /// Whether the site is served over HTTPS (directly or behind a proxy
@@ -64,6 +66,7 @@ impl Config {
             require_totp: true,
             public_url: "http://127.0.0.1:8080".into(),
             api_rate: Some(ApiRate::default()),
+            smtp: None,
             https: false,
         }
     }
@@ -258,5 +261,24 @@ impl Default for ApiRate {
             per_second: 20.0,
             burst: 60.0,
         }
+    }
+}
+
+/// How to send mail: an SMTP URL as lettre reads it (`smtps://user:password@host`,
+/// `smtp://host:587?tls=required`, `smtp://localhost:25` for a local relay) and
+/// the sender address.
+#[derive(Clone)]
+pub struct Smtp {
+    pub url: String,
+    pub from: String,
+}
+
+impl std::fmt::Debug for Smtp {
+    // The URL may hold the server's password: never printed.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Smtp")
+            .field("url", &store::redact(&self.url))
+            .field("from", &self.from)
+            .finish()
     }
 }

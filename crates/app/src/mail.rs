@@ -439,3 +439,87 @@ impl App {
         Ok(())
     }
 }
+
+impl App {
+    /// Sends the mail waiting in the outbox through the configured SMTP
+    /// server, oldest first; stops at the first failure (the rest waits for
+    /// the next round). Returns how many were sent; `0` without SMTP or when
+    /// another server holds the job's lock.
+    pub async fn send_outbox(&self) -> Result<usize, AppError> {
+        use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+        let Some(smtp) = &self.config.smtp else {
+            return Ok(0);
+        };
+        let now = self.now();
+        if !self
+            .store
+            .try_lock_job(
+                "mail",
+                &self.stamp(now),
+                &self.stamp(now + Duration::minutes(5)),
+            )
+            .await?
+        {
+            return Ok(0);
+        }
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(&smtp.url)
+            .map_err(|e| AppError::Internal(format!("SMTP settings: {e}")))?
+            .build();
+        let from = smtp
+            .from
+            .parse()
+            .map_err(|e| AppError::Internal(format!("sender address: {e}")))?;
+        let mut sent = 0;
+        for mail in self.store.unsent_mail(50).await? {
+            let to = match mail.to_address.parse() {
+                Ok(to) => to,
+                Err(e) => {
+                    tracing::warn!(mail_id = mail.id, error = %e, "undeliverable address left in the outbox");
+                    continue;
+                }
+            };
+            let message = Message::builder()
+                .from(Clone::clone(&from))
+                .to(to)
+                .subject(mail.subject.clone())
+                .header(lettre::message::header::ContentType::TEXT_PLAIN)
+                .body(mail.body.clone())
+                .map_err(|e| AppError::Internal(format!("mail {}: {e}", mail.id)))?;
+            match transport.send(message).await {
+                Ok(_) => {
+                    self.store
+                        .mark_mail_sent(mail.id, &self.stamp(self.now()))
+                        .await?;
+                    sent += 1;
+                }
+                Err(e) => {
+                    // The body holds secret links: only the id is logged.
+                    tracing::warn!(mail_id = mail.id, error = %e, "SMTP server refused or unreachable");
+                    break;
+                }
+            }
+        }
+        self.store
+            .finish_job("mail", &self.stamp(self.now()))
+            .await?;
+        Ok(sent)
+    }
+
+    /// Sends the outbox every 10 seconds in the background (when SMTP is
+    /// configured).
+    pub fn spawn_mail_sender(&self) {
+        if self.config.smtp.is_none() {
+            return;
+        }
+        let app = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(10));
+            loop {
+                tick.tick().await;
+                if let Err(e) = app.send_outbox().await {
+                    tracing::warn!(error = %e, "mail sender failed");
+                }
+            }
+        });
+    }
+}

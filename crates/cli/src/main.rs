@@ -96,6 +96,8 @@ enum AdminCommand {
         #[arg(long, default_value_t = 20)]
         limit: i64,
     },
+    /// Send the mail waiting in the outbox now, through PASSERELLE_SMTP_URL (`serve` does it every 10 s).
+    SendMail,
     /// Create an API token for an account and print it (shown once).
     CreateToken {
         /// E-mail address of the account.
@@ -232,6 +234,13 @@ fn config(database_url: Option<String>, follow_index: bool) -> Config {
     config.follow_index = follow_index;
     // Set when a proxy in front terminates TLS: adds HSTS.
     config.https = std::env::var("PASSERELLE_HTTPS").is_ok_and(|v| v == "1");
+    if let Ok(url) = std::env::var("PASSERELLE_SMTP_URL") {
+        config.smtp = Some(app::config::Smtp {
+            url,
+            from: std::env::var("PASSERELLE_MAIL_FROM")
+                .unwrap_or_else(|_| "Passerelle <ne-pas-repondre@localhost>".into()),
+        });
+    }
     if let Ok(url) = std::env::var("PASSERELLE_PUBLIC_URL") {
         config.public_url = url.trim_end_matches('/').to_owned();
     }
@@ -412,6 +421,7 @@ fn check_transport(listen: SocketAddr, https: bool, allow_plain_http: bool) -> a
 async fn serve(app: App, listen: SocketAddr) -> anyhow::Result<()> {
     app.spawn_index_follower(Duration::from_secs(2));
     app.spawn_daily_purge();
+    app.spawn_mail_sender();
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("écoute sur {listen}"))?;
@@ -477,6 +487,13 @@ async fn admin(config: Config, c: AdminCommand) -> anyhow::Result<()> {
                     m.body
                 );
             }
+        }
+        AdminCommand::SendMail => {
+            if app.config.smtp.is_none() {
+                bail!("PASSERELLE_SMTP_URL n'est pas défini : le courrier reste dans la file d'attente");
+            }
+            let sent = app.send_outbox().await.map_err(app_error)?;
+            println!("{sent} message(s) envoyé(s).");
         }
         AdminCommand::CreateToken { email, write, name } => {
             let token = app

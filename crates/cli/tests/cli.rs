@@ -450,6 +450,7 @@ fn every_subcommand_has_help() {
         vec!["admin", "create-user", "--help"],
         vec!["admin", "create-token", "--help"],
         vec!["admin", "outbox", "--help"],
+        vec!["admin", "send-mail", "--help"],
         vec!["audit", "verify", "--help"],
         vec!["backup", "--help"],
         vec!["restore", "--help"],

@@ -318,3 +318,29 @@ impl Tx {
         Ok(())
     }
 }
+
+impl Store {
+    /// Mail not sent yet, oldest first.
+    pub async fn unsent_mail(&self, limit: i64) -> Result<Vec<MailRow>> {
+        Ok(on_pool!(self, |p| {
+            sqlx::query_as(
+            "SELECT id, to_address, subject, body, created_at, sent_at FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT $1"
+        )
+        .bind(limit)
+        .fetch_all(p)
+        .await?
+        }))
+    }
+
+    /// Marks a mail sent.
+    pub async fn mark_mail_sent(&self, id: i64, now: &str) -> Result<()> {
+        on_pool!(self, |p| {
+            sqlx::query("UPDATE outbox SET sent_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(id)
+                .execute(p)
+                .await?;
+        });
+        Ok(())
+    }
+}

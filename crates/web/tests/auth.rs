@@ -2343,3 +2343,92 @@ async fn anonymous_api_requests_are_rate_limited_per_address() {
         StatusCode::UNAUTHORIZED
     );
 }
+
+/// A minimal SMTP server for one message: answers like a relay and hands
+/// back what it received.
+async fn fake_smtp() -> (u16, tokio::sync::oneshot::Receiver<String>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        let (socket, _) = listener.accept().await.unwrap();
+        let (read, mut write) = socket.into_split();
+        let mut lines = BufReader::new(read).lines();
+        write.write_all(b"220 test ESMTP\r\n").await.unwrap();
+        let mut transcript = String::new();
+        let mut in_data = false;
+        while let Ok(Some(line)) = lines.next_line().await {
+            transcript.push_str(&line);
+            transcript.push('\n');
+            let reply: &[u8] = if in_data {
+                if line == "." {
+                    in_data = false;
+                    b"250 queued\r\n"
+                } else {
+                    continue;
+                }
+            } else if line.starts_with("EHLO") || line.starts_with("HELO") {
+                b"250 test\r\n"
+            } else if line == "DATA" {
+                in_data = true;
+                b"354 go ahead\r\n"
+            } else if line == "QUIT" {
+                write.write_all(b"221 bye\r\n").await.unwrap();
+                break;
+            } else {
+                b"250 ok\r\n"
+            };
+            write.write_all(reply).await.unwrap();
+        }
+        let _ = tx.send(transcript);
+    });
+    (port, rx)
+}
+
+/// With an SMTP server configured, the outbox is sent and marked sent.
+#[tokio::test]
+async fn mail_goes_out_through_smtp() {
+    let (port, received) = fake_smtp().await;
+    let mut config = app::Config::new(store::testing::sqlite_url("smtp"), data_dir());
+    config.password_cost = app::config::PasswordCost::for_tests();
+    config.smtp = Some(app::config::Smtp {
+        url: format!("smtp://127.0.0.1:{port}"),
+        from: "Passerelle <ne-pas-repondre@example.org>".into(),
+    });
+    let app = app::App::open(config).await.unwrap();
+    app.create_account(
+        &app::Actor::operator(),
+        &app::accounts::NewAccount {
+            email: "dominique@example.org".into(),
+            display_name: "Dominique (fictive)".into(),
+            password: None,
+            grants: vec![app::policy::Grant {
+                role: domain::accounts::Role::NetworkAdmin,
+                campus_id: None,
+                member_id: None,
+            }],
+        },
+    )
+    .await
+    .unwrap();
+    app.request_password_reset("dominique@example.org", &Default::default())
+        .await
+        .unwrap();
+    assert_eq!(app.send_outbox().await.unwrap(), 1);
+    let transcript = tokio::time::timeout(std::time::Duration::from_secs(10), received)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        transcript.contains("RCPT TO:<dominique@example.org>"),
+        "{transcript}"
+    );
+    assert!(
+        transcript.contains("reinitialisation?jeton="),
+        "{transcript}"
+    );
+    let outbox = app.store.outbox(10).await.unwrap();
+    assert!(outbox[0].sent_at.is_some());
+    assert_eq!(app.send_outbox().await.unwrap(), 0, "sent once");
+}
