@@ -291,6 +291,15 @@ impl App {
         let consents = self.store.consents(user_id).await?;
         let sessions = self.store.user_sessions(user_id).await?;
         let tokens = self.store.tokens(user_id).await?;
+        let as_contact: Vec<_> = self
+            .store
+            .contacts_by_email(&user.email)
+            .await?
+            .into_iter()
+            .map(|(organisation, name, role, phone)| {
+                json!({ "organisation": organisation, "nom": name, "fonction": role, "telephone": phone })
+            })
+            .collect();
         let audit: Vec<_> = self
             .store
             .audit_after(0, 1_000_000)
@@ -322,6 +331,7 @@ impl App {
             "consentements": consents,
             "sessions": sessions,
             "jetons_api": tokens,
+            "contact_des_organisations": as_contact,
             "journal": audit,
         }))
     }

@@ -264,6 +264,22 @@ fn config(database_url: Option<String>, follow_index: bool) -> Config {
         }
         None => {}
     }
+    // Failed sign-ins allowed per account and per address in 15 minutes.
+    let number = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse::<i64>().ok())
+            .filter(|n| *n > 0)
+    };
+    if let Some(n) = number("PASSERELLE_SIGNIN_LIMIT_ACCOUNT") {
+        config.throttle.per_account = n;
+    }
+    if let Some(n) = number("PASSERELLE_SIGNIN_LIMIT_ADDRESS") {
+        config.throttle.per_address = n;
+    }
+    if let Some(n) = number("PASSERELLE_SIGNUP_LIMIT_ADDRESS") {
+        config.throttle.signups_per_address = n;
+    }
     // Retention periods, in days (see docs/SECURITY.md).
     let days = |name: &str| {
         std::env::var(name)

@@ -137,6 +137,8 @@ impl Tx {
                 "DELETE FROM api_tokens WHERE user_id = $1",
                 "DELETE FROM grants WHERE user_id = $1",
                 "DELETE FROM auth_throttle WHERE key IN (SELECT 'account:' || email FROM users WHERE id = $1)",
+                // The person may also be the contact of member organisations.
+                "DELETE FROM contacts WHERE email = (SELECT email FROM users WHERE id = $1)",
                 "UPDATE consents SET parent_name = NULL, parent_email = NULL WHERE user_id = $1",
                 "UPDATE audit_log SET actor_label = NULL, ip_prefix = NULL, personal_salt = NULL \
                  WHERE actor_user_id = $1 AND personal_salt IS NOT NULL",
@@ -151,6 +153,24 @@ impl Tx {
 }
 
 impl Store {
+    /// The contact entries of member organisations that carry this e-mail
+    /// address, with the organisation's name: what campuses hold about a
+    /// person as a contact.
+    pub async fn contacts_by_email(
+        &self,
+        email: &str,
+    ) -> Result<Vec<(String, String, Option<String>, Option<String>)>> {
+        Ok(on_pool!(self, |p| {
+            sqlx::query_as(
+            "SELECT m.name, c.name, c.role, c.phone FROM contacts c JOIN members m ON m.id = c.member_id \
+             WHERE c.email = $1 ORDER BY m.name"
+        )
+        .bind(email)
+        .fetch_all(p)
+        .await?
+        }))
+    }
+
     /// A learner's profile.
     pub async fn profile(&self, user_id: i64) -> Result<Option<ProfileRow>> {
         Ok(on_pool!(self, |p| {

@@ -1756,6 +1756,31 @@ async fn personal_data(d: &Demo) {
         StatusCode::SEE_OTHER
     );
 
+    // Lou is also the contact of an organisation of the campus.
+    let a = d.app.campus("demo").await.unwrap();
+    let organisation = d
+        .app
+        .store
+        .members(a.id, true)
+        .await
+        .unwrap()
+        .into_iter()
+        .last()
+        .unwrap();
+    let mut tx = d.app.store.begin().await.unwrap();
+    tx.replace_contacts(
+        organisation.id,
+        &[store::ContactInput {
+            name: "Lou (fictif)".into(),
+            role: Some("Délégué·e des élèves".into()),
+            email: Some("lou@example.org".into()),
+            phone: None,
+            invented: true,
+        }],
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
     // Access: everything held, as JSON and CSV, never cached; the request is registered.
     let b = sign_in(d, "lou@example.org", "une phrase de passe assez longue").await;
     let json = Call::get("/compte/donnees.json")
@@ -1777,6 +1802,10 @@ async fn personal_data(d: &Demo) {
     assert_eq!(data["profil"]["birth_date"], "2013-05-04");
     assert_eq!(data["consentements"][0]["parent_name"], "Parent fictif");
     assert!(!data["journal"].as_array().unwrap().is_empty());
+    assert_eq!(
+        data["contact_des_organisations"][0]["organisation"],
+        organisation.name.as_str()
+    );
     let csv = Call::get("/compte/donnees.csv")
         .cookie(b.cookie.as_deref())
         .send(r)
@@ -1839,6 +1868,15 @@ async fn personal_data(d: &Demo) {
     let erased = d.app.store.user(lou.id).await.unwrap().unwrap();
     assert!(erased.disabled && erased.email.ends_with("@invalid"));
     assert!(d.app.store.profile(lou.id).await.unwrap().is_none());
+    assert!(
+        d.app
+            .store
+            .contacts_by_email("lou@example.org")
+            .await
+            .unwrap()
+            .is_empty(),
+        "contact entries erased too"
+    );
     assert!(d.app.store.consents(lou.id).await.unwrap()[0]
         .parent_email
         .is_none());
