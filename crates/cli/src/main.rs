@@ -463,7 +463,7 @@ async fn admin(config: Config, c: AdminCommand) -> anyhow::Result<()> {
             member,
             name,
         } => {
-            let Some(role) = domain::accounts::Role::parse(&role) else {
+            let Some(role) = domain::accounts::Role::from_name(&role) else {
                 bail!("rôle inconnu « {role} » : network_admin, campus_manager, member_editor, observer ou learner");
             };
             let campus_id = match &campus {

@@ -59,6 +59,19 @@ impl Role {
         Role::ALL.into_iter().find(|r| r.as_str() == code)
     }
 
+    /// Parses a role as people type it at the command line: the stored code,
+    /// with dashes or spaces instead of underscores, in any case, or a
+    /// short form (`admin`, `manager`, `editor`).
+    pub fn from_name(name: &str) -> Option<Role> {
+        let code = name.trim().to_ascii_lowercase().replace(['-', ' '], "_");
+        Role::parse(&code).or(match code.as_str() {
+            "admin" => Some(Role::NetworkAdmin),
+            "manager" => Some(Role::CampusManager),
+            "editor" => Some(Role::MemberEditor),
+            _ => None,
+        })
+    }
+
     /// French label.
     pub fn label(self) -> &'static str {
         match self {
@@ -171,6 +184,10 @@ mod tests {
             assert_eq!(Role::parse(r.as_str()), Some(r));
         }
         assert_eq!(Role::parse("root"), None);
+        assert_eq!(Role::from_name("Campus-Manager"), Some(Role::CampusManager));
+        assert_eq!(Role::from_name("member editor"), Some(Role::MemberEditor));
+        assert_eq!(Role::from_name("admin"), Some(Role::NetworkAdmin));
+        assert_eq!(Role::from_name("roi"), None);
         assert!(!Role::NetworkAdmin.needs_campus());
         assert!(Role::MemberEditor.needs_member());
         assert!(Role::CampusManager.requires_second_factor());
