@@ -45,6 +45,9 @@ enum Command {
     /// Accounts and API tokens.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Observatory computations.
+    #[command(subcommand)]
+    Analyse(AnalyseCommand),
     /// The audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -61,6 +64,32 @@ enum Command {
         /// A file written by `passerelle backup`.
         file: PathBuf,
     },
+}
+
+#[derive(Subcommand)]
+enum AnalyseCommand {
+    /// The tension indicator per métier × territory × period (docs/OBSERVATORY.md).
+    Tension {
+        /// Compute from this CSV of components alone (the database is not read):
+        /// code_rome,territory_type,territory_code,period,offers,jobseekers_a,outflow_rate,difficult_share
+        #[arg(long)]
+        components: Option<PathBuf>,
+        /// Reference period of the standardisation, FIRST..LAST (years, inclusive).
+        #[arg(long)]
+        reference: Option<String>,
+        /// Campus whose data to use (without --components).
+        #[arg(long)]
+        campus: Option<String>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: AnalyseFormat,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum AnalyseFormat {
+    Table,
+    Csv,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -394,6 +423,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 None => println!("Une purge est déjà en cours sur un autre serveur : rien à faire."),
             }
         }
+        Command::Analyse(AnalyseCommand::Tension {
+            components,
+            reference,
+            campus,
+            format,
+        }) => {
+            return analyse_tension(cli.database_url, components, reference, campus, format).await
+        }
         Command::Audit(AuditCommand::Verify) => {
             let app = open(config(cli.database_url, false)).await?;
             let v = app.verify_audit().await.map_err(app_error)?;
@@ -520,6 +557,120 @@ async fn admin(config: Config, c: AdminCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// A value with six decimals, without the « -0.000000 » of rounding noise.
+fn six_decimals(v: f64) -> String {
+    format!("{:.6}", (v * 1e6).round() / 1e6 + 0.0)
+}
+
+/// Parses `FIRST..LAST`.
+fn year_range(text: &str) -> anyhow::Result<std::ops::RangeInclusive<i32>> {
+    let (a, b) = text.split_once("..").with_context(|| {
+        format!("--reference « {text} » : attendu PREMIÈRE..DERNIÈRE, par exemple 2019..2021")
+    })?;
+    let (a, b): (i32, i32) = (
+        a.trim()
+            .parse()
+            .with_context(|| format!("--reference : année « {a} » invalide"))?,
+        b.trim()
+            .parse()
+            .with_context(|| format!("--reference : année « {b} » invalide"))?,
+    );
+    if b < a {
+        bail!("--reference : {b} précède {a}");
+    }
+    Ok(a..=b)
+}
+
+async fn analyse_tension(
+    database_url: Option<String>,
+    components: Option<PathBuf>,
+    reference: Option<String>,
+    campus: Option<String>,
+    format: AnalyseFormat,
+) -> anyhow::Result<ExitCode> {
+    let Some(file) = components else {
+        // The campus' own tension data comes with `passerelle import tension`,
+        // which is not written yet: say so rather than show an empty table.
+        let app = open(config(database_url, false)).await?;
+        let slug = campus_slug(&app, campus).await?;
+        bail!(
+            "aucune donnée de tension n'est encore importée pour le campus « {slug} » (l'import des indicateurs \
+             publiés arrive avec la suite de l'observatoire) : calculez à partir d'un fichier avec --components FILE --reference PREMIÈRE..DERNIÈRE"
+        );
+    };
+    let reference = year_range(
+        reference
+            .as_deref()
+            .context("--reference PREMIÈRE..DERNIÈRE est obligatoire avec --components")?,
+    )?;
+    let name = file.display().to_string();
+    let bytes = std::fs::read(&file).with_context(|| format!("lecture de {name}"))?;
+    let (rows, notes) = match ingest::tension::read_components(&name, &bytes) {
+        Ok(r) => r,
+        Err(problems) => {
+            for p in problems {
+                eprintln!("{p}");
+            }
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let (out, uncomputable) = domain::tension::compute(&rows, &reference);
+    // One line per left-out row, the reading problem first when there is one.
+    let mut reported = std::collections::BTreeMap::new();
+    for u in notes.into_iter().chain(uncomputable) {
+        reported.entry(u.line).or_insert(u.reason);
+    }
+    for (line, reason) in &reported {
+        eprintln!("{name}, ligne {line} : ligne non calculable — {reason}");
+    }
+    let stdout = std::io::stdout();
+    let mut w = stdout.lock();
+    match format {
+        AnalyseFormat::Json => {
+            serde_json::to_writer_pretty(&mut w, &out)?;
+            writeln!(w)?;
+        }
+        AnalyseFormat::Csv | AnalyseFormat::Table => {
+            let delimiter = if matches!(format, AnalyseFormat::Csv) {
+                b','
+            } else {
+                b'\t'
+            };
+            let mut csv = csv::WriterBuilder::new()
+                .delimiter(delimiter)
+                .from_writer(w);
+            csv.write_record([
+                "code_rome",
+                "territory_type",
+                "territory_code",
+                "period",
+                "c1",
+                "z_c1",
+                "z_c2",
+                "z_c3",
+                "indicator",
+                "level",
+            ])?;
+            for r in &out {
+                csv.write_record([
+                    r.code_rome.clone(),
+                    r.territory_type.clone(),
+                    r.territory_code.clone(),
+                    r.period.to_string(),
+                    six_decimals(r.c1),
+                    six_decimals(r.z_c1),
+                    six_decimals(r.z_c2),
+                    six_decimals(r.z_c3),
+                    six_decimals(r.indicator),
+                    r.level.to_string(),
+                ])?;
+            }
+            csv.flush()?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// An application error with every field problem spelt out.

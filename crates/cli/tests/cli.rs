@@ -455,6 +455,7 @@ fn every_subcommand_has_help() {
         vec!["backup", "--help"],
         vec!["restore", "--help"],
         vec!["purge", "--help"],
+        vec!["analyse", "tension", "--help"],
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_passerelle"))
             .args(&args)
@@ -575,4 +576,101 @@ fn running_server_follows_imports_from_another_process() {
     });
     assert!(found, "the server's index followed the import");
     let _ = std::fs::remove_dir_all(&work);
+}
+
+/// `analyse tension --components` computes from the file alone.
+#[test]
+fn tension_indicator_from_a_components_file() {
+    let dir = std::env::temp_dir().join(format!("passerelle-tension-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("components.csv");
+    std::fs::write(
+        &file,
+        "code_rome,territory_type,territory_code,period,offers,jobseekers_a,outflow_rate,difficult_share\n\
+         J1501,ze,0303,2020,10,10,0.2,0.5\n\
+         J1501,ze,0304,2020,30,10,0.4,0.7\n\
+         J1501,ze,0303,2021,20,10,0.3,0.65\n\
+         J1501,ze,0304,2021,20,0,0.3,0.65\n\
+         J1501,ze,0305,2021,20,10,abc,0.65\n",
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_passerelle"))
+            .args(args)
+            // Never read: the computation uses the file alone.
+            .env("DATABASE_URL", "mysql://nowhere/none")
+            .output()
+            .unwrap()
+    };
+    let f = file.display().to_string();
+    let out = run(&[
+        "analyse",
+        "tension",
+        "--components",
+        &f,
+        "--reference",
+        "2020..2020",
+        "--format",
+        "json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[0]["level"], 1);
+    assert_eq!(rows[1]["level"], 5);
+    assert!((rows[2]["indicator"].as_f64().unwrap() - 0.25).abs() < 1e-9);
+    assert_eq!(rows[2]["level"], 4);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("ligne 5") && err.contains("jobseekers_a"),
+        "{err}"
+    );
+    assert!(
+        err.contains("ligne 6") && err.contains("outflow_rate : « abc »"),
+        "{err}"
+    );
+    let out = run(&[
+        "analyse",
+        "tension",
+        "--components",
+        &f,
+        "--reference",
+        "2020..2020",
+        "--format",
+        "csv",
+    ]);
+    let csv = String::from_utf8_lossy(&out.stdout);
+    assert!(csv.starts_with(
+        "code_rome,territory_type,territory_code,period,c1,z_c1,z_c2,z_c3,indicator,level"
+    ));
+    assert!(
+        csv.contains("J1501,ze,0303,2021,2.000000,0.000000,0.000000,0.500000,0.250000,4"),
+        "{csv}"
+    );
+    let bad = run(&[
+        "analyse",
+        "tension",
+        "--components",
+        &f,
+        "--reference",
+        "2021-2020",
+    ]);
+    assert!(!bad.status.success());
+    std::fs::write(&file, "code_rome,period\nJ1501,2020\n").unwrap();
+    let refused = run(&[
+        "analyse",
+        "tension",
+        "--components",
+        &f,
+        "--reference",
+        "2020..2020",
+    ]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("« offers » absente"));
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -8,6 +8,7 @@ pub mod ids;
 pub mod model;
 pub mod network;
 pub mod refdata;
+pub mod tension;
 pub mod text;
 
 pub use ids::{CodeInsee, CodeRome, IdError, Siret, Uai};

@@ -2,3 +2,4 @@
 pub mod lheo;
 pub mod referentiels;
 pub mod sheet;
+pub mod tension;
