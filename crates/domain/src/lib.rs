@@ -8,6 +8,7 @@ pub mod ids;
 pub mod model;
 pub mod network;
 pub mod refdata;
+pub mod survey;
 pub mod tension;
 pub mod text;
 

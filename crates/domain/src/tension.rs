@@ -372,3 +372,58 @@ mod tests {
         }
     }
 }
+
+/// Geographic mismatch of a métier over the sub-areas of a territory, as
+/// the Duncan dissimilarity index ½·Σ|oᵢ/O − dᵢ/D| between the offers `o`
+/// and the job seekers `d` of each sub-area: 0 when both are spread alike,
+/// 1 when no sub-area has both. `None` when either total is zero (the
+/// shares are undefined) or the lists differ in length.
+pub fn duncan_index(offers: &[f64], seekers: &[f64]) -> Option<f64> {
+    if offers.len() != seekers.len()
+        || offers
+            .iter()
+            .chain(seekers)
+            .any(|v| *v < 0.0 || !v.is_finite())
+    {
+        return None;
+    }
+    let (o, d): (f64, f64) = (offers.iter().sum(), seekers.iter().sum());
+    if o == 0.0 || d == 0.0 {
+        return None;
+    }
+    Some(
+        offers
+            .iter()
+            .zip(seekers)
+            .map(|(oi, di)| (oi / o - di / d).abs())
+            .sum::<f64>()
+            / 2.0,
+    )
+}
+
+#[cfg(test)]
+mod duncan_tests {
+    use super::duncan_index;
+
+    #[test]
+    fn hand_computed_and_bounds() {
+        // Offers 30/70 against seekers 60/40: ½(|0.3−0.6| + |0.7−0.4|) = 0.3.
+        assert!((duncan_index(&[30.0, 70.0], &[60.0, 40.0]).unwrap() - 0.3).abs() < 1e-12);
+        assert_eq!(
+            duncan_index(&[5.0, 5.0], &[1.0, 1.0]),
+            Some(0.0),
+            "spread alike"
+        );
+        assert_eq!(
+            duncan_index(&[10.0, 0.0], &[0.0, 3.0]),
+            Some(1.0),
+            "fully apart"
+        );
+        assert_eq!(duncan_index(&[0.0, 0.0], &[1.0, 1.0]), None);
+        assert_eq!(duncan_index(&[1.0], &[1.0, 2.0]), None);
+        // Scaling either side changes nothing: only shares count.
+        let a = duncan_index(&[3.0, 1.0, 6.0], &[2.0, 2.0, 1.0]).unwrap();
+        let b = duncan_index(&[30.0, 10.0, 60.0], &[4.0, 4.0, 2.0]).unwrap();
+        assert!((a - b).abs() < 1e-12 && (0.0..=1.0).contains(&a));
+    }
+}
