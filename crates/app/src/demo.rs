@@ -43,11 +43,6 @@ impl App {
         if self.store.campus_by_slug(DEMO_SLUG).await?.is_some() {
             return Ok(false);
         }
-        let dir = self.config.data_dir.join("demo");
-        let read = |name: &str| {
-            std::fs::read(dir.join(name))
-                .map_err(|e| ImportError::Failed(format!("{}: {e}", dir.join(name).display())))
-        };
         let campus = CampusInput {
             slug: DEMO_SLUG.into(),
             name: "Campus des métiers et des qualifications Services à la personne et bien-être de Guyane (démonstration)".into(),
@@ -65,44 +60,12 @@ impl App {
             website: None,
             territories: vec![("departement".into(), "973".into())],
         };
-        let mut tx = self.store.begin().await?;
-        tx.upsert_campus(&campus).await?;
-        tx.commit().await?;
-        self.import_members_sheet("data/demo/members.csv", &read("members.csv")?, DEMO_SLUG)
-            .await?;
-        self.import_formations_sheet(
-            "data/demo/formations.csv",
-            &read("formations.csv")?,
-            DEMO_SLUG,
-        )
-        .await?;
-        let campus_row = self.campus(DEMO_SLUG).await?;
-        let mut tx = self.store.begin().await?;
+        let (campus_row, mut tx) = self.seed_campus(&campus, "demo", "").await?;
         if let Some(id) = tx
             .find_member(campus_row.id, None, Some(SUPPORT_UAI), None)
             .await?
         {
             tx.set_support_member(campus_row.id, id).await?;
-        }
-        for (i, m) in self
-            .store
-            .members(campus_row.id, false)
-            .await?
-            .iter()
-            .enumerate()
-        {
-            // Fictitious contacts: a role, a made-up name, an example.org address.
-            tx.replace_contacts(
-                m.id,
-                &[ContactInput {
-                    name: format!("Contact fictif {}", i + 1),
-                    role: Some("Référent·e campus".into()),
-                    email: Some(format!("contact{}@example.org", i + 1)),
-                    phone: None,
-                    invented: true,
-                }],
-            )
-            .await?;
         }
         // Sessions for the next school year, so that formation pages show them.
         let start = Date::parse("2027-09-01").expect("valid date");
@@ -158,11 +121,6 @@ impl App {
         if self.store.campus_by_slug(DEMO_B_SLUG).await?.is_some() {
             return Ok(());
         }
-        let dir = self.config.data_dir.join("demo-b");
-        let read = |name: &str| {
-            std::fs::read(dir.join(name))
-                .map_err(|e| ImportError::Failed(format!("{}: {e}", dir.join(name).display())))
-        };
         let campus = CampusInput {
             slug: DEMO_B_SLUG.into(),
             name: "Campus des métiers et des qualifications de l'eau en Occitanie (démonstration B)".into(),
@@ -183,22 +141,40 @@ impl App {
                 ("departement".into(), "11".into()),
             ],
         };
-        let mut tx = self.store.begin().await?;
-        tx.upsert_campus(&campus).await?;
+        let (_, tx) = self.seed_campus(&campus, "demo-b", "b").await?;
         tx.commit().await?;
-        self.import_members_sheet(
-            "data/demo-b/members.csv",
-            &read("members.csv")?,
-            DEMO_B_SLUG,
-        )
-        .await?;
+        self.catch_up_index().await?;
+        Ok(())
+    }
+
+    /// Creates a demonstration campus from the sheets of `data/{dir}/`
+    /// (members, then formations, through the same importers as a campus'
+    /// own files) and gives each member a fictitious contact; returns the
+    /// campus and the open transaction for the caller to finish.
+    async fn seed_campus(
+        &self,
+        campus: &CampusInput,
+        dir: &str,
+        tag: &str,
+    ) -> Result<(store::CampusRow, store::Tx), ImportError> {
+        let path = self.config.data_dir.join(dir);
+        let read = |name: &str| {
+            std::fs::read(path.join(name))
+                .map_err(|e| ImportError::Failed(format!("{}: {e}", path.join(name).display())))
+        };
+        let mut tx = self.store.begin().await?;
+        tx.upsert_campus(campus).await?;
+        tx.commit().await?;
+        let sheet = |name: &str| format!("data/{dir}/{name}");
+        self.import_members_sheet(&sheet("members.csv"), &read("members.csv")?, &campus.slug)
+            .await?;
         self.import_formations_sheet(
-            "data/demo-b/formations.csv",
+            &sheet("formations.csv"),
             &read("formations.csv")?,
-            DEMO_B_SLUG,
+            &campus.slug,
         )
         .await?;
-        let campus_row = self.campus(DEMO_B_SLUG).await?;
+        let campus_row = self.campus(&campus.slug).await?;
         let mut tx = self.store.begin().await?;
         for (i, m) in self
             .store
@@ -207,21 +183,26 @@ impl App {
             .iter()
             .enumerate()
         {
+            // Fictitious contacts: a role, a made-up name, an example.org address.
+            let n = format!("{}{}", tag.to_uppercase(), i + 1);
+            let mail = if tag.is_empty() {
+                format!("contact{}", i + 1)
+            } else {
+                format!("contact-{tag}{}", i + 1)
+            };
             tx.replace_contacts(
                 m.id,
                 &[ContactInput {
-                    name: format!("Contact fictif B{}", i + 1),
+                    name: format!("Contact fictif {n}"),
                     role: Some("Référent·e campus".into()),
-                    email: Some(format!("contact-b{}@example.org", i + 1)),
+                    email: Some(format!("{mail}@example.org")),
                     phone: None,
                     invented: true,
                 }],
             )
             .await?;
         }
-        tx.commit().await?;
-        self.catch_up_index().await?;
-        Ok(())
+        Ok((campus_row, tx))
     }
 
     /// Creates one account per role on the demonstration campuses, unless
