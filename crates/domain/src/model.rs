@@ -179,3 +179,56 @@ mod tests {
         assert!(Level::parse("").is_none());
     }
 }
+
+impl Sector {
+    /// The ROME 4.0 domains (professional domains like `K11`, or whole
+    /// grand domains like `F`) whose métiers belong to the filière by
+    /// default; a campus edits its own list (`docs/OBSERVATORY.md`).
+    pub fn default_rome_domains(self) -> &'static [&'static str] {
+        match self {
+            Sector::Agrifood => &["A14", "H21", "H33", "D11"],
+            Sector::Chemistry => &["H23", "H15", "H13", "H12"],
+            Sector::Design => &["B", "E11", "E12", "E13", "E14", "L13", "L15"],
+            Sector::Construction => &["F"],
+            Sector::Materials => &["H22", "H28", "H29", "H31", "H32", "H34"],
+            Sector::Mobility => &["N", "I16"],
+            Sector::Digital => &["M18", "I14", "H26"],
+            Sector::PersonalServices => &["J", "K11", "K12", "K13", "D12"],
+            Sector::BusinessServices => &[
+                "M11", "M12", "M13", "M14", "M15", "M16", "M17", "N11", "N12", "N13", "K22", "K25",
+            ],
+            Sector::Mechatronics => &["H12", "H14", "H25", "H26", "H29", "I13"],
+            Sector::Tourism => &["G", "D11"],
+            Sector::Energy => &["H27", "K23", "A12", "H13", "I13"],
+        }
+    }
+}
+
+/// Whether a ROME code falls in one of `domains` (a grand domain letter or
+/// a professional domain): `K1302` is in `K`, `K13` and not in `K12`.
+pub fn in_rome_domains(code_rome: &str, domains: &[&str]) -> bool {
+    domains
+        .iter()
+        .any(|d| !d.is_empty() && code_rome.starts_with(d))
+}
+
+#[cfg(test)]
+mod sector_domain_tests {
+    use super::*;
+
+    #[test]
+    fn every_filiere_has_domains_and_prefixes_match() {
+        for s in Sector::ALL {
+            assert!(!s.default_rome_domains().is_empty(), "{s:?}");
+        }
+        let care = Sector::PersonalServices.default_rome_domains();
+        assert!(in_rome_domains("K1302", care), "aide à domicile");
+        assert!(in_rome_domains("J1501", care), "aide-soignant");
+        assert!(!in_rome_domains("F1703", care), "maçonnerie");
+        assert!(in_rome_domains(
+            "F1703",
+            Sector::Construction.default_rome_domains()
+        ));
+        assert!(!in_rome_domains("K1302", &["K12"]));
+    }
+}

@@ -643,3 +643,28 @@ fn duplicate_commune_in_json_names_its_line() {
         "{msg}"
     );
 }
+
+/// The default ROME domains of the 12 filières exist in the shipped ROME 4.0.
+#[test]
+fn default_sector_domains_exist_in_rome() {
+    use std::io::Read;
+    let path = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/rome4"));
+    let mut text = String::new();
+    for name in [
+        "unix_domaine_professionnel_v460_utf8.csv.gz",
+        "unix_grand_domaine_v460_utf8.csv.gz",
+    ] {
+        let file = std::fs::File::open(path.join(name)).unwrap();
+        flate2::read::GzDecoder::new(file)
+            .read_to_string(&mut text)
+            .unwrap();
+    }
+    for s in domain::Sector::ALL {
+        for d in s.default_rome_domains() {
+            assert!(
+                text.contains(&format!("\"{d}\",")),
+                "{s:?}: domain {d} is not in ROME 4.0"
+            );
+        }
+    }
+}
