@@ -167,6 +167,27 @@ fn contact_rows(f: &Fields) -> Vec<app::write::ContactForm> {
         .collect()
 }
 
+/// How many rows of a repeated group (`{field}_N`) a form uses: up to the
+/// last one with a value or an error, so that one empty row follows them.
+fn rows_in_use(f: &Fields, field: &str, max: usize) -> usize {
+    (0..max)
+        .filter(|i| {
+            let name = format!("{field}_{i}");
+            !f.value(&name).is_empty() || f.error(&name).is_some()
+        })
+        .max()
+        .map_or(0, |i| i + 1)
+}
+
+/// The publication statuses, for a `<select>`.
+fn publication_statuses() -> Vec<Choice> {
+    choices(
+        domain::PublicationStatus::ALL,
+        domain::PublicationStatus::code,
+        domain::PublicationStatus::label,
+    )
+}
+
 /// One choice of a `<select>`.
 struct Choice {
     code: &'static str,
@@ -209,13 +230,7 @@ impl MemberFormPage {
 }
 
 fn member_page(nav: Nav, id: i64, name: String, f: Fields) -> MemberFormPage {
-    let filled = (0..MAX_CONTACTS)
-        .filter(|i| {
-            !f.value(&format!("contact_nom_{i}")).is_empty()
-                || f.error(&format!("contact_nom_{i}")).is_some()
-        })
-        .max()
-        .map_or(0, |i| i + 1);
+    let filled = rows_in_use(&f, "contact_nom", MAX_CONTACTS);
     MemberFormPage {
         nav,
         id,
@@ -235,11 +250,7 @@ fn member_page(nav: Nav, id: i64, name: String, f: Fields) -> MemberFormPage {
             domain::MemberKind::code,
             domain::MemberKind::label,
         ),
-        statuses: choices(
-            domain::PublicationStatus::ALL,
-            domain::PublicationStatus::code,
-            domain::PublicationStatus::label,
-        ),
+        statuses: publication_statuses(),
     }
 }
 
@@ -392,13 +403,7 @@ fn formation_page(
     provider: String,
     f: Fields,
 ) -> FormationFormPage {
-    let filled = (0..MAX_SESSIONS)
-        .filter(|i| {
-            !f.value(&format!("session_debut_{i}")).is_empty()
-                || f.error(&format!("session_debut_{i}")).is_some()
-        })
-        .max()
-        .map_or(0, |i| i + 1);
+    let filled = rows_in_use(&f, "session_debut", MAX_SESSIONS);
     FormationFormPage {
         nav,
         id,
@@ -423,11 +428,7 @@ fn formation_page(
             domain::Modality::code,
             domain::Modality::label,
         ),
-        statuses: choices(
-            domain::PublicationStatus::ALL,
-            domain::PublicationStatus::code,
-            domain::PublicationStatus::label,
-        ),
+        statuses: publication_statuses(),
     }
 }
 
