@@ -65,3 +65,12 @@ for f in "$src"/geo/outre-mer/*.geojson; do
 done
 
 du -sh "$out"
+
+# Observatory: tension indicators per bassin d'emploi (France Travail, via
+# Mobiville), commune → bassin, the DARES FAP → ROME table, BMO difficulty
+# per FAP (editions 2019 and 2020, via La Bonne Boîte).
+ship tension/mobiville_cities-tension-utf8.csv observatoire/mobiville_cities-tension-utf8.csv
+ship tension/labonneboite_lbb-pse_bassin-emploi_code-insee.csv observatoire/labonneboite_lbb-pse_bassin-emploi_code-insee.csv
+ship rome-crosswalks/dares_Rome-V3_vers_Fap-2009_Table.csv observatoire/dares_Rome-V3_vers_Fap-2009_Table.csv
+ship tension/labonneboite_metiers_tension_2019.csv observatoire/labonneboite_metiers_tension_2019.csv
+ship tension/labonneboite_metiers_tension.csv observatoire/labonneboite_metiers_tension.csv

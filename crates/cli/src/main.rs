@@ -80,8 +80,39 @@ enum AnalyseCommand {
         /// Campus whose data to use (without --components).
         #[arg(long)]
         campus: Option<String>,
+        /// Tension period to show (YYYY; default: the latest).
+        #[arg(long)]
+        period: Option<String>,
         #[arg(long, value_enum, default_value = "table")]
         format: AnalyseFormat,
+    },
+    /// Demand against the campus' supply per métier (docs/OBSERVATORY.md).
+    Gap {
+        #[arg(long)]
+        campus: Option<String>,
+        #[arg(long)]
+        period: Option<String>,
+        /// What if the campus opened PLACES places of certification CODE: CODE=PLACES.
+        #[arg(long)]
+        what_if: Option<String>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: AnalyseFormat,
+    },
+    /// Skills most asked in the postings per métier, and those the campus' certifications do not cover.
+    Skills {
+        #[arg(long)]
+        campus: Option<String>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: AnalyseFormat,
+    },
+    /// Benchmark helper: time the counting step and the skills matching on a postings file,
+    /// and write the commune → zone d'emploi table for the DuckDB baseline.
+    #[command(hide = true)]
+    BenchPostings {
+        file: PathBuf,
+        /// Where to write commune,zone (CSV).
+        #[arg(long)]
+        areas_out: PathBuf,
     },
 }
 
@@ -163,6 +194,27 @@ struct DemoArgs {
     /// Load the data and exit instead of serving.
     #[arg(long)]
     no_serve: bool,
+    #[command(subcommand)]
+    what: Option<DemoCommand>,
+}
+
+#[derive(Subcommand)]
+enum DemoCommand {
+    /// Write synthetic job postings (JSON lines, France Travail format, labelled synthetic)
+    /// drawn from the reference data; the same seed gives the same file.
+    Postings {
+        /// How many postings.
+        #[arg(long, default_value_t = 1000)]
+        count: usize,
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        /// Output file (standard output when absent).
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        /// Last month of creation dates (YYYY-MM); the 12 months before it are covered.
+        #[arg(long, default_value = "2026-11")]
+        until: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -195,6 +247,17 @@ enum ImportCommand {
         #[arg(long)]
         campus: Option<String>,
     },
+    /// Import a published tension file: indicators per bassin d'emploi, BMO per FAP or per
+    /// bassin, the France Travail statistics table, the DARES FAP → ROME table, communes →
+    /// bassins (docs/OBSERVATORY.md). Without FILE: the files shipped in data/observatoire/.
+    Tension {
+        file: Option<PathBuf>,
+        /// Edition of a BMO file (YYYY), which the file does not say.
+        #[arg(long)]
+        period: Option<String>,
+    },
+    /// Import job postings (France Travail « offres d'emploi v2 », JSON array or JSON lines).
+    Postings { file: PathBuf },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -334,6 +397,45 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let app = open(config).await?;
             serve(app, a.listen).await?;
         }
+        Command::Demo(DemoArgs {
+            what:
+                Some(DemoCommand::Postings {
+                    count,
+                    seed,
+                    output,
+                    until,
+                }),
+            ..
+        }) => {
+            let app = open(config(cli.database_url, false)).await?;
+            let (y, m) = until
+                .split_once('-')
+                .and_then(|(y, m)| Some((y.parse::<i32>().ok()?, m.parse::<u32>().ok()?)))
+                .filter(|(_, m)| (1..=12).contains(m))
+                .with_context(|| format!("--until « {until} » : attendu AAAA-MM"))?;
+            let data = app.generator_data(&[], &[]).await.map_err(app_error)?;
+            let started = Instant::now();
+            match &output {
+                Some(path) => {
+                    let f = std::fs::File::create(path)
+                        .with_context(|| format!("création de {}", path.display()))?;
+                    let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
+                    data.write(&mut w, count, seed, (y, m))?;
+                    w.flush()?;
+                    eprintln!(
+                        "{count} offres synthétiques écrites dans {} en {:.1} s.",
+                        path.display(),
+                        started.elapsed().as_secs_f64()
+                    );
+                }
+                None => {
+                    let stdout = std::io::stdout();
+                    let mut w = std::io::BufWriter::new(stdout.lock());
+                    data.write(&mut w, count, seed, (y, m))?;
+                    w.flush()?;
+                }
+            }
+        }
         Command::Demo(a) => {
             let url = cli.database_url.unwrap_or_else(|| {
                 format!("sqlite://{}", a.data_dir.join("passerelle.db").display())
@@ -351,6 +453,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 println!("Campus de démonstration « demo » déjà présent : réutilisé.");
             }
+            app.seed_demo_observatory().await.map_err(import_error)?;
             let accounts = app.seed_demo_accounts().await.map_err(app_error)?;
             if !accounts.is_empty() {
                 println!("Comptes de démonstration (mots de passe générés, affichés cette fois seulement) :");
@@ -424,13 +527,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Analyse(AnalyseCommand::Tension {
-            components,
+            components: Some(file),
             reference,
-            campus,
             format,
-        }) => {
-            return analyse_tension(cli.database_url, components, reference, campus, format).await
-        }
+            ..
+        }) => return analyse_tension(file, reference, format),
+        Command::Analyse(c) => return analyse(config(cli.database_url, false), c).await,
         Command::Audit(AuditCommand::Verify) => {
             let app = open(config(cli.database_url, false)).await?;
             let v = app.verify_audit().await.map_err(app_error)?;
@@ -583,23 +685,11 @@ fn year_range(text: &str) -> anyhow::Result<std::ops::RangeInclusive<i32>> {
     Ok(a..=b)
 }
 
-async fn analyse_tension(
-    database_url: Option<String>,
-    components: Option<PathBuf>,
+fn analyse_tension(
+    file: PathBuf,
     reference: Option<String>,
-    campus: Option<String>,
     format: AnalyseFormat,
 ) -> anyhow::Result<ExitCode> {
-    let Some(file) = components else {
-        // The campus' own tension data comes with `passerelle import tension`,
-        // which is not written yet: say so rather than show an empty table.
-        let app = open(config(database_url, false)).await?;
-        let slug = campus_slug(&app, campus).await?;
-        bail!(
-            "aucune donnée de tension n'est encore importée pour le campus « {slug} » (l'import des indicateurs \
-             publiés arrive avec la suite de l'observatoire) : calculez à partir d'un fichier avec --components FILE --reference PREMIÈRE..DERNIÈRE"
-        );
-    };
     let reference = year_range(
         reference
             .as_deref()
@@ -794,6 +884,79 @@ async fn import(config: Config, c: ImportCommand) -> anyhow::Result<ExitCode> {
             app.import_formations_sheet(&file.display().to_string(), &read(&file)?, &slug)
                 .await
         }
+        ImportCommand::Tension { file, period } => {
+            let results = match file {
+                Some(file) => {
+                    let name = file.display().to_string();
+                    app.import_tension(&name, &read(&file)?, period.as_deref())
+                        .await
+                        .map(|r| vec![(name, r)])
+                }
+                None => app.import_shipped_tension().await,
+            };
+            return match results {
+                Ok(results) => {
+                    for (name, r) in results {
+                        for n in &r.notes {
+                            eprintln!("{n}");
+                        }
+                        if r.unchanged {
+                            println!(
+                                "{name} ({}) : déjà importé à l'identique, rien à faire.",
+                                r.kind
+                            );
+                        } else {
+                            println!(
+                                "{name} ({}) : {} ligne(s) importée(s), {} ligne(s) ignorée(s).",
+                                r.kind,
+                                r.rows,
+                                r.notes.len()
+                            );
+                        }
+                    }
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(ImportError::Refused { file, problems }) => {
+                    eprintln!("{file} refusé, rien n'a été importé :");
+                    for p in problems {
+                        eprintln!("  {p}");
+                    }
+                    Ok(ExitCode::from(2))
+                }
+                Err(e) => Err(import_error(e)),
+            };
+        }
+        ImportCommand::Postings { file } => {
+            let name = file.display().to_string();
+            let bytes = read(&file)?;
+            let size = bytes.len();
+            let started = Instant::now();
+            return match app.import_postings(&name, bytes).await {
+                Ok(r) => {
+                    let s = started.elapsed().as_secs_f64();
+                    println!(
+                        "Import terminé : {} offre(s) lue(s) — {} nouvelle(s), {} mise(s) à jour, {} inchangée(s) ; \
+                         {} doublon(s) d'une offre déjà connue sous un autre identifiant ; {} sans commune reconnue.",
+                        r.read, r.new, r.updated, r.unchanged, r.duplicates, r.unplaced
+                    );
+                    println!(
+                        "{:.1} s, {:.0} offres/s, {:.1} Mo/s.",
+                        s,
+                        r.read as f64 / s.max(1e-9),
+                        size as f64 / 1e6 / s.max(1e-9)
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(ImportError::Refused { file, problems }) => {
+                    eprintln!("{file} refusé, rien n'a été importé :");
+                    for p in problems {
+                        eprintln!("  {p}");
+                    }
+                    Ok(ExitCode::from(2))
+                }
+                Err(e) => Err(import_error(e)),
+            };
+        }
     };
     match result {
         Ok(r) => {
@@ -892,4 +1055,281 @@ fn write_table(
         None => std::io::stdout().write_all(&buf)?,
     }
     Ok(())
+}
+
+/// Prints records as a table (tab-separated), CSV or JSON (an array of
+/// objects with the same keys).
+fn print_records(
+    columns: &[&str],
+    rows: &[Vec<serde_json::Value>],
+    format: AnalyseFormat,
+) -> anyhow::Result<()> {
+    let stdout = std::io::stdout();
+    let mut w = stdout.lock();
+    match format {
+        AnalyseFormat::Json => {
+            let objects: Vec<serde_json::Map<String, serde_json::Value>> = rows
+                .iter()
+                .map(|r| {
+                    columns
+                        .iter()
+                        .map(|c| (*c).to_owned())
+                        .zip(r.iter().cloned())
+                        .collect()
+                })
+                .collect();
+            serde_json::to_writer_pretty(&mut w, &objects)?;
+            writeln!(w)?;
+        }
+        AnalyseFormat::Csv | AnalyseFormat::Table => {
+            let delimiter = if matches!(format, AnalyseFormat::Csv) {
+                b','
+            } else {
+                b'\t'
+            };
+            let mut csv = csv::WriterBuilder::new()
+                .delimiter(delimiter)
+                .from_writer(w);
+            csv.write_record(columns)?;
+            for r in rows {
+                csv.write_record(r.iter().map(|v| match v {
+                    serde_json::Value::Null => String::new(),
+                    serde_json::Value::String(s) => s.clone(),
+                    serde_json::Value::Number(n) => match n.as_f64() {
+                        Some(f) if n.is_f64() => format!("{:.2}", f),
+                        _ => n.to_string(),
+                    },
+                    other => other.to_string(),
+                }))?;
+            }
+            csv.flush()?;
+        }
+    }
+    Ok(())
+}
+
+/// Rounds to two decimals for display.
+fn two(v: f64) -> serde_json::Value {
+    serde_json::json!((v * 100.0).round() / 100.0)
+}
+
+/// `analyse tension|gap|skills` on a campus' data.
+async fn analyse(config: Config, c: AnalyseCommand) -> anyhow::Result<ExitCode> {
+    use serde_json::json;
+    if let AnalyseCommand::BenchPostings { file, areas_out } = c {
+        return bench_postings(config, &file, &areas_out).await;
+    }
+    let app = open(config).await?;
+    let operator = app::Actor::operator();
+    match c {
+        AnalyseCommand::Tension {
+            campus,
+            period,
+            format,
+            reference,
+            ..
+        } => {
+            if reference.is_some() {
+                bail!("--reference ne s'emploie qu'avec --components FILE");
+            }
+            let slug = campus_slug(&app, campus).await?;
+            let o = app
+                .observatory(&operator, &slug, None, period.as_deref())
+                .await
+                .map_err(app_error)?;
+            for w in &o.warnings {
+                eprintln!("{w}");
+            }
+            let mut columns = vec![
+                "rank",
+                "code_rome",
+                "label",
+                "period",
+                "level",
+                "offers",
+                "jobseekers",
+                "bmo_difficult_pct",
+                "postings",
+            ];
+            let dims: Vec<String> = o
+                .metiers
+                .first()
+                .map(|m| m.dimensions.iter().map(|d| d.code.to_lowercase()).collect())
+                .unwrap_or_default();
+            columns.extend(dims.iter().map(String::as_str));
+            let rows: Vec<Vec<serde_json::Value>> = o
+                .metiers
+                .iter()
+                .enumerate()
+                .map(|(i, m)| {
+                    let mut r = vec![
+                        json!(i + 1),
+                        json!(m.code_rome),
+                        json!(m.label),
+                        json!(m.period),
+                        json!(m.level),
+                        m.offers.map(two).unwrap_or(json!(null)),
+                        m.jobseekers.map(two).unwrap_or(json!(null)),
+                        m.bmo_difficult_pct.map(two).unwrap_or(json!(null)),
+                        json!(m.postings),
+                    ];
+                    r.extend(m.dimensions.iter().map(|d| json!(d.level)));
+                    r
+                })
+                .collect();
+            print_records(&columns, &rows, format)?;
+        }
+        AnalyseCommand::Gap {
+            campus,
+            period,
+            what_if,
+            format,
+        } => {
+            let slug = campus_slug(&app, campus).await?;
+            let what_if = match what_if {
+                None => None,
+                Some(text) => {
+                    let (code, places) = text
+                        .split_once('=')
+                        .and_then(|(c, p)| Some((c.trim().parse().ok()?, p.trim().parse().ok()?)))
+                        .with_context(|| {
+                            format!("--what-if « {text} » : attendu CODE_CERTIFICATION=PLACES, par exemple 12345=15")
+                        })?;
+                    Some(app::observatory::WhatIf {
+                        certification_code: code,
+                        places,
+                    })
+                }
+            };
+            let o = app
+                .observatory(&operator, &slug, what_if, period.as_deref())
+                .await
+                .map_err(app_error)?;
+            for w in &o.warnings {
+                eprintln!("{w}");
+            }
+            let columns = [
+                "code_rome",
+                "label",
+                "level",
+                "bmo_projects",
+                "postings",
+                "positions",
+                "demand",
+                "demand_source",
+                "supply",
+                "gap",
+                "ratio",
+            ];
+            let rows: Vec<Vec<serde_json::Value>> = o
+                .metiers
+                .iter()
+                .map(|m| {
+                    vec![
+                        json!(m.code_rome),
+                        json!(m.label),
+                        json!(m.level),
+                        m.bmo_projects.map(two).unwrap_or(json!(null)),
+                        json!(m.postings),
+                        json!(m.positions),
+                        m.demand.map(two).unwrap_or(json!(null)),
+                        json!(m.demand_source),
+                        two(m.supply),
+                        m.gap.map(two).unwrap_or(json!(null)),
+                        m.ratio.map(two).unwrap_or(json!(null)),
+                    ]
+                })
+                .collect();
+            print_records(&columns, &rows, format)?;
+        }
+        AnalyseCommand::Skills { campus, format } => {
+            let slug = campus_slug(&app, campus).await?;
+            let o = app
+                .observatory(&operator, &slug, None, None)
+                .await
+                .map_err(app_error)?;
+            let columns = [
+                "code_rome",
+                "label",
+                "code_ogr",
+                "skill",
+                "postings",
+                "covered",
+            ];
+            let mut rows = Vec::new();
+            for m in &o.metiers {
+                for (code, label, n) in &m.top_skills {
+                    let covered = !m.uncovered_skills.iter().any(|u| u.0 == *code);
+                    rows.push(vec![
+                        json!(m.code_rome),
+                        json!(m.label),
+                        json!(code),
+                        json!(label),
+                        json!(n),
+                        json!(covered),
+                    ]);
+                }
+            }
+            print_records(&columns, &rows, format)?;
+        }
+        AnalyseCommand::BenchPostings { .. } => unreachable!("handled above"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Times the counting step (parse and count per ROME × zone d'emploi ×
+/// month, on every core) and the skills matching alone (one core), and
+/// writes the commune → zone table the DuckDB baseline joins with.
+async fn bench_postings(config: Config, file: &Path, areas_out: &Path) -> anyhow::Result<ExitCode> {
+    let app = open(config).await?;
+    let (places, _) = app.store.commune_places().await?;
+    let mut out = csv::Writer::from_path(areas_out)?;
+    out.write_record(["commune", "zone"])?;
+    for (code, (ze, _)) in &places {
+        out.write_record([code, ze])?;
+    }
+    out.flush()?;
+    let bytes = std::fs::read(file).with_context(|| format!("lecture de {}", file.display()))?;
+    let mb = bytes.len() as f64 / 1e6;
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let area = |c: &str| places.get(c).map(|p| p.0.as_str());
+    let started = Instant::now();
+    let counts = ingest::postings::count_by_rome_area_month(&bytes, &area, threads);
+    let count_s = started.elapsed().as_secs_f64();
+    let total: u64 = counts.values().sum();
+    println!(
+        "count_seconds={count_s:.3} groups={} postings={total} mb={mb:.1} threads={threads}",
+        counts.len()
+    );
+    // Skills matching alone: the descriptions and titles, one core.
+    let matcher = app.skill_matcher().await.map_err(app_error)?;
+    let texts: Vec<String> = bytes
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .filter_map(|l| serde_json::from_slice::<serde_json::Value>(l).ok())
+        .map(|v| {
+            format!(
+                "{} {}",
+                v["intitule"].as_str().unwrap_or(""),
+                v["description"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    let text_mb = texts.iter().map(String::len).sum::<usize>() as f64 / 1e6;
+    let mut scratch = String::new();
+    let mut found = Vec::new();
+    let started = Instant::now();
+    let mut hits = 0usize;
+    for t in &texts {
+        found.clear();
+        matcher.find(t, &mut scratch, &mut found);
+        hits += found.len();
+    }
+    let match_s = started.elapsed().as_secs_f64();
+    println!(
+        "match_seconds={match_s:.3} text_mb={text_mb:.1} match_mb_per_s={:.1} labels={} hits={hits}",
+        text_mb / match_s.max(1e-9),
+        matcher.len()
+    );
+    Ok(ExitCode::SUCCESS)
 }

@@ -64,6 +64,25 @@ pub struct Uncomputable {
     pub reason: String,
 }
 
+/// One published value of an indicator.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TensionValue {
+    /// ROME fiche (v3 code, as the publishers use).
+    pub code_rome: String,
+    /// `national`, `region`, `departement`, `zone_emploi` or `bassin`.
+    pub territory_type: String,
+    /// Code of the territory (`FR` for national; bassins on four digits).
+    pub territory_code: String,
+    /// Period, `YYYY` (or `YYYY-MM` when a source is monthly).
+    pub period: String,
+    /// Indicator code (see [`INDICATORS`]).
+    pub indicator: String,
+    /// The value when the source gives one.
+    pub value: Option<f64>,
+    /// The 1–5 level when the source gives one.
+    pub level: Option<i64>,
+}
+
 /// The level (1 to 5) of an indicator value.
 pub fn level(t: f64) -> u8 {
     CUTS.iter()

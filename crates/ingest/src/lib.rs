@@ -1,5 +1,7 @@
-//! placeholder
+//! Readers of the files Passerelle imports: LHÉO offers, spreadsheets, reference data,
+//! tension indicators and job postings.
 pub mod lheo;
+pub mod postings;
 pub mod referentiels;
 pub mod sheet;
 pub mod tension;

@@ -33,7 +33,7 @@
 mod certifinfo;
 mod rncp;
 mod rome;
-mod source;
+pub(crate) mod source;
 mod territoires;
 
 use std::collections::HashSet;

@@ -1,0 +1,822 @@
+//! The observatory (issue #4): importing published tension indicators and
+//! job postings, and putting them next to a campus' own formations — the
+//! ranked list of métiers in difficulty on the campus' perimeter and the
+//! program-gap analysis. Every rule is written in `docs/OBSERVATORY.md`.
+//!
+//! The unit is the ROME v3 fiche (`code_rome_parent` of ROME 4.0): the one
+//! the tension files, Certif Info and RNCP use. Aggregates are computed at
+//! import; a page only reads them and joins a few hundred rows.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use domain::skills::{SkillLabel, SkillMatcher};
+use ingest::tension::{Published, INDICATORS};
+use serde::Serialize;
+use store::{PostingWrite, Visibility};
+
+use crate::audit::Event;
+use crate::imports::ImportError;
+use crate::policy::{authorize, Action, Actor, Resource};
+use crate::{App, AppError};
+
+/// What `import tension` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct TensionImport {
+    /// What the file was recognised as.
+    pub kind: String,
+    /// Rows stored (0 when unchanged).
+    pub rows: usize,
+    /// The same file was already imported: nothing written.
+    pub unchanged: bool,
+    /// Rows left out, with their line.
+    pub notes: Vec<String>,
+}
+
+/// What `import postings` did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PostingsReport {
+    /// Postings read from the file.
+    pub read: usize,
+    pub new: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    /// Postings of the file that repeat an offer already known under
+    /// another id (another source): stored, left out of the aggregates.
+    pub duplicates: usize,
+    /// Postings whose commune could not be placed (counted under no zone).
+    pub unplaced: usize,
+}
+
+/// FNV-1a 64 of a file, to tell a re-import of the same bytes.
+fn checksum(bytes: &[u8], extra: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes.iter().chain(b"\x1f").chain(extra.as_bytes()) {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("fnv1a64:{h:016x}")
+}
+
+impl App {
+    /// Imports one published tension file (see `ingest::tension::read_published`
+    /// for the formats), as a whole or not at all; re-importing the same
+    /// file changes nothing.
+    pub async fn import_tension(
+        &self,
+        file: &str,
+        bytes: &[u8],
+        period: Option<&str>,
+    ) -> Result<TensionImport, ImportError> {
+        let faps = self.store.fap_romes().await?;
+        let published =
+            ingest::tension::read_published(file, bytes, period, &faps).map_err(|problems| {
+                ImportError::Refused {
+                    file: file.to_owned(),
+                    problems,
+                }
+            })?;
+        let base = std::path::Path::new(file)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| file.to_owned());
+        let (kind, rows, notes, unchanged) = match published {
+            Published::BasinCommunes(rows) => {
+                self.store.replace_basin_communes(&rows).await?;
+                (
+                    "communes des bassins d'emploi".to_owned(),
+                    rows.len(),
+                    Vec::new(),
+                    false,
+                )
+            }
+            Published::FapRomes(rows) => {
+                self.store.replace_fap_romes(&rows).await?;
+                (
+                    "table DARES FAP → ROME".to_owned(),
+                    rows.len(),
+                    Vec::new(),
+                    false,
+                )
+            }
+            Published::Values { kind, rows, notes } => {
+                let name = match period {
+                    Some(p) => format!("{base}@{p}"),
+                    None => base.clone(),
+                };
+                let sum = checksum(bytes, period.unwrap_or(""));
+                if self.store.tension_source_checksum(&name).await?.as_deref() == Some(&sum) {
+                    (kind.to_owned(), 0, notes, true)
+                } else {
+                    self.store
+                        .replace_tension_source(&name, kind, &base, &sum, &rows)
+                        .await?;
+                    (kind.to_owned(), rows.len(), notes, false)
+                }
+            }
+        };
+        let event = Event::new("import.tension").detail(serde_json::json!({
+            "file": base, "kind": kind, "rows": rows, "unchanged": unchanged,
+        }));
+        self.audit(&Actor::operator(), event).await?;
+        Ok(TensionImport {
+            kind,
+            rows,
+            unchanged,
+            notes,
+        })
+    }
+
+    /// The skills matcher over every ROME compétence and savoir label.
+    pub async fn skill_matcher(&self) -> Result<SkillMatcher, AppError> {
+        let labels: Vec<SkillLabel> = self
+            .store
+            .skill_labels()
+            .await?
+            .into_iter()
+            .map(|(code_ogr, label)| SkillLabel { code_ogr, label })
+            .collect();
+        tokio::task::spawn_blocking(move || SkillMatcher::new(&labels))
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))
+    }
+
+    /// Imports a file of job postings (JSON array or JSON lines), all or
+    /// nothing, idempotent on the offers' ids; the aggregates are rebuilt in
+    /// the same transaction.
+    pub async fn import_postings(
+        &self,
+        file: &str,
+        bytes: Vec<u8>,
+    ) -> Result<PostingsReport, ImportError> {
+        let matcher = std::sync::Arc::new(self.skill_matcher().await?);
+        let threads = std::thread::available_parallelism().map_or(1, usize::from);
+        let m = matcher.clone();
+        let postings = tokio::task::spawn_blocking(move || {
+            ingest::postings::read_postings(&bytes, &m, threads)
+        })
+        .await
+        .map_err(|e| ImportError::Failed(e.to_string()))?
+        .map_err(|problems| ImportError::Refused {
+            file: file.to_owned(),
+            problems: problems
+                .into_iter()
+                .map(|p| format!("{file}, ligne {} : {}", p.line, p.message))
+                .collect(),
+        })?;
+        let (places, by_postcode) = self.store.commune_places().await?;
+        let existing = self.store.posting_keys().await?;
+        // The first holder of each fingerprint (an offer already known).
+        let mut holders: HashMap<String, String> = HashMap::with_capacity(existing.len());
+        for (id, k) in &existing {
+            if k.duplicate_of.is_none() {
+                holders
+                    .entry(k.fingerprint.clone())
+                    .and_modify(|h| {
+                        if id < h {
+                            h.clone_from(id);
+                        }
+                    })
+                    .or_insert_with(|| id.clone());
+            }
+        }
+        // A repeated id in the file: the last one wins.
+        let mut last: HashMap<&str, usize> = HashMap::with_capacity(postings.len());
+        for (i, p) in postings.iter().enumerate() {
+            last.insert(p.id.as_str(), i);
+        }
+        let mut report = PostingsReport {
+            read: postings.len(),
+            ..Default::default()
+        };
+        let empty = (String::new(), String::new());
+        let mut writes: Vec<PostingWrite<'_>> = Vec::new();
+        let mut duplicate_ids: Vec<Option<String>> = vec![None; postings.len()];
+        for (i, p) in postings.iter().enumerate() {
+            if last[p.id.as_str()] != i {
+                continue;
+            }
+            let holder = holders
+                .entry(p.fingerprint.clone())
+                .or_insert_with(|| p.id.clone());
+            if holder != &p.id {
+                duplicate_ids[i] = Some(holder.clone());
+                report.duplicates += 1;
+            }
+        }
+        for (i, p) in postings.iter().enumerate() {
+            if last[p.id.as_str()] != i {
+                continue;
+            }
+            let duplicate_of = duplicate_ids[i].as_deref();
+            match existing.get(&p.id) {
+                Some(k)
+                    if k.content_hash == p.content_hash
+                        && k.duplicate_of.as_deref() == duplicate_of =>
+                {
+                    report.unchanged += 1;
+                    continue;
+                }
+                Some(_) => report.updated += 1,
+                None => report.new += 1,
+            }
+            let code_insee = p
+                .code_insee
+                .as_deref()
+                .filter(|c| places.contains_key(*c))
+                .or_else(|| {
+                    p.postcode
+                        .as_deref()
+                        .and_then(|pc| by_postcode.get(pc))
+                        .map(String::as_str)
+                });
+            let (ze, dep) = code_insee.and_then(|c| places.get(c)).unwrap_or(&empty);
+            if code_insee.is_none() {
+                report.unplaced += 1;
+            }
+            writes.push(PostingWrite {
+                posting: p,
+                code_insee,
+                employment_area_code: ze,
+                departement_code: dep,
+                duplicate_of,
+            });
+        }
+        if !writes.is_empty() {
+            let mut tx = self.store.begin().await?;
+            tx.upsert_postings(&writes).await?;
+            tx.refresh_posting_aggregates().await?;
+            tx.commit().await?;
+        }
+        let event = Event::new("import.postings").detail(serde_json::json!({
+            "file": file, "read": report.read, "new": report.new, "updated": report.updated,
+            "unchanged": report.unchanged, "duplicates": report.duplicates,
+        }));
+        self.audit(&Actor::operator(), event).await?;
+        Ok(report)
+    }
+}
+
+/// The published tension files shipped in `data/observatoire/`, crosswalks
+/// first, with the edition of those that do not carry it.
+pub const SHIPPED_TENSION: [(&str, Option<&str>); 5] = [
+    ("labonneboite_lbb-pse_bassin-emploi_code-insee.csv", None),
+    ("dares_Rome-V3_vers_Fap-2009_Table.csv", None),
+    ("mobiville_cities-tension-utf8.csv", None),
+    ("labonneboite_metiers_tension_2019.csv", Some("2019")),
+    ("labonneboite_metiers_tension.csv", Some("2020")),
+];
+
+/// Synthetic postings the demonstration imports.
+pub const DEMO_POSTINGS: usize = 4_000;
+
+impl App {
+    /// Imports the tension files shipped in `data/observatoire/`.
+    pub async fn import_shipped_tension(
+        &self,
+    ) -> Result<Vec<(String, TensionImport)>, ImportError> {
+        let mut out = Vec::new();
+        for (name, period) in SHIPPED_TENSION {
+            let path = self
+                .config
+                .data_dir
+                .join("observatoire")
+                .join(format!("{name}.gz"));
+            let gz = std::fs::read(&path)
+                .map_err(|e| ImportError::Failed(format!("{} : {e}", path.display())))?;
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(
+                &mut flate2::read::GzDecoder::new(gz.as_slice()),
+                &mut bytes,
+            )
+            .map_err(|e| {
+                ImportError::Failed(format!("{} : gzip illisible : {e}", path.display()))
+            })?;
+            let r = self.import_tension(name, &bytes, period).await?;
+            out.push((name.to_owned(), r));
+        }
+        Ok(out)
+    }
+
+    /// The demonstration's observatory: the shipped tension files and
+    /// synthetic postings, half of them in the demo campus' territory and
+    /// sector. Does nothing for what is already there.
+    pub async fn seed_demo_observatory(&self) -> Result<(), ImportError> {
+        if self.store.tension_sources().await?.is_empty() {
+            self.import_shipped_tension().await?;
+        }
+        if self.store.posting_totals().await?.postings == 0 {
+            let campus = self.campus(crate::demo::DEMO_SLUG).await?;
+            let deps: Vec<String> = self
+                .store
+                .campus_territories(campus.id)
+                .await?
+                .into_iter()
+                .filter(|t| t.0 == "departement")
+                .map(|t| t.1)
+                .collect();
+            let domains = domain::Sector::parse(&campus.sector)
+                .map(|s| s.default_rome_domains())
+                .unwrap_or(&[]);
+            let data = self.generator_data(&deps, domains).await?;
+            let mut buf = Vec::new();
+            data.write(&mut buf, DEMO_POSTINGS, 2026, (2026, 11))
+                .map_err(|e| ImportError::Failed(e.to_string()))?;
+            self.import_postings("offres synthétiques de démonstration", buf)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+/// One dimension of tension for a métier on the perimeter.
+#[derive(Debug, Clone, Serialize)]
+pub struct Dimension {
+    pub code: String,
+    pub label: String,
+    /// Level 1–5, offers-weighted mean over the perimeter's bassins, rounded.
+    pub level: Option<u8>,
+}
+
+/// A métier of the campus' sector on its perimeter.
+#[derive(Debug, Clone, Serialize)]
+pub struct MetierLine {
+    /// ROME v3 fiche.
+    pub code_rome: String,
+    pub label: String,
+    /// Level of the main indicator (1–5) on the latest period, if published.
+    pub level: Option<u8>,
+    /// Period of that level.
+    pub period: Option<String>,
+    /// The explanatory dimensions, in the order of `INDICATORS`.
+    pub dimensions: Vec<Dimension>,
+    /// Level of the main indicator per period, oldest first.
+    pub trend: Vec<(String, u8)>,
+    /// Offers registered (published average) summed over the perimeter.
+    pub offers: Option<f64>,
+    /// Job seekers A, B, C summed over the perimeter.
+    pub jobseekers: Option<f64>,
+    /// Share of recruitment projects judged difficult, national (BMO).
+    pub bmo_difficult_pct: Option<f64>,
+    /// BMO projects on the perimeter's bassins, when published.
+    pub bmo_projects: Option<f64>,
+    /// Postings of the last 12 months of data on the perimeter.
+    pub postings: i64,
+    /// Positions of those postings.
+    pub positions: i64,
+    /// Places of the campus' formations leading to the métier (split).
+    pub supply: f64,
+    /// Demand per the rule of `docs/OBSERVATORY.md`, and its source.
+    pub demand: Option<f64>,
+    pub demand_source: &'static str,
+    /// Demand − supply.
+    pub gap: Option<f64>,
+    /// Demand ÷ supply.
+    pub ratio: Option<f64>,
+    /// Most asked skills in the perimeter's postings.
+    pub top_skills: Vec<(i64, String, i64)>,
+    /// Asked skills that the blocs of the campus' certifications do not cover.
+    pub uncovered_skills: Vec<(i64, String, i64)>,
+    /// The campus' formations leading to it: id, title, places.
+    pub formations: Vec<(i64, String, Option<i64>)>,
+}
+
+/// The campus observatory.
+#[derive(Debug, Clone, Serialize)]
+pub struct Observatory {
+    pub campus_slug: String,
+    pub campus_name: String,
+    /// ROME domains of the sector.
+    pub domains: Vec<String>,
+    /// Perimeter: communes, zones d'emploi, départements, bassins d'emploi.
+    pub communes: usize,
+    pub employment_areas: Vec<String>,
+    pub departements: Vec<String>,
+    pub basins: Vec<String>,
+    /// Imported tension sources.
+    pub sources: Vec<store::TensionSourceRow>,
+    /// Months of postings counted (the last 12 of the data).
+    pub posting_months: Vec<String>,
+    /// Whether postings counted include generated ones.
+    pub synthetic_postings: bool,
+    /// Métiers, most in difficulty first.
+    pub metiers: Vec<MetierLine>,
+    /// What the page must say about thin or missing data.
+    pub warnings: Vec<String>,
+}
+
+/// « Open N places of certification C » for the what-if of the gap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WhatIf {
+    pub certification_code: i64,
+    pub places: i64,
+}
+
+/// The rounded mean of levels weighted by `w` (equal weights when all zero).
+fn weighted_level(levels: &[(i64, f64)]) -> Option<u8> {
+    if levels.is_empty() {
+        return None;
+    }
+    let total: f64 = levels.iter().map(|(_, w)| w).sum();
+    let mean = if total > 0.0 {
+        levels.iter().map(|(l, w)| *l as f64 * w).sum::<f64>() / total
+    } else {
+        levels.iter().map(|(l, _)| *l as f64).sum::<f64>() / levels.len() as f64
+    };
+    Some(mean.round().clamp(1.0, 5.0) as u8)
+}
+
+impl App {
+    /// The observatory of a campus; `what_if` adds places to its supply,
+    /// `period` chooses the tension period shown (default: the latest).
+    pub async fn observatory(
+        &self,
+        actor: &Actor,
+        campus_slug: &str,
+        what_if: Option<WhatIf>,
+        period: Option<&str>,
+    ) -> Result<Observatory, AppError> {
+        let campus = self.campus(campus_slug).await?;
+        authorize(actor, Action::ReadAggregate, Resource::Campus(campus.id))?;
+        let sector = domain::Sector::parse(&campus.sector);
+        let domains: Vec<String> = sector
+            .map(|s| {
+                s.default_rome_domains()
+                    .iter()
+                    .map(|d| (*d).to_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let domain_refs: Vec<&str> = domains.iter().map(String::as_str).collect();
+
+        let communes = self.store.perimeter_communes(campus.id).await?;
+        let codes: Vec<String> = communes.iter().map(|c| c.code_insee.clone()).collect();
+        let mut areas: Vec<String> = communes
+            .iter()
+            .filter_map(|c| c.employment_area_code.clone())
+            .collect();
+        areas.sort();
+        areas.dedup();
+        let mut deps: Vec<String> = communes
+            .iter()
+            .map(|c| c.departement_code.clone())
+            .collect();
+        deps.sort();
+        deps.dedup();
+        let mut regions: Vec<String> = communes.iter().map(|c| c.region_code.clone()).collect();
+        regions.sort();
+        regions.dedup();
+        let basins = self.store.basins_of(&codes).await?;
+
+        let mut places: Vec<(String, String)> = Vec::new();
+        places.extend(basins.iter().map(|b| ("bassin".to_owned(), b.clone())));
+        places.extend(areas.iter().map(|a| ("zone_emploi".to_owned(), a.clone())));
+        places.extend(deps.iter().map(|d| ("departement".to_owned(), d.clone())));
+        places.extend(regions.iter().map(|r| ("region".to_owned(), r.clone())));
+        let values = self.store.tension_values_in(&places).await?;
+
+        // Labels of the v3 fiches, and which fiches belong to the sector.
+        let mut labels: HashMap<String, String> = HashMap::new();
+        for (code, parent, label) in self.store.rome_parents().await? {
+            if code == parent {
+                labels.insert(code, label);
+            } else {
+                labels.entry(parent).or_insert(label);
+            }
+        }
+        let in_sector = |code: &str| domain::in_rome_domains(code, &domain_refs);
+
+        // Local values (not national), per métier: the latest period's.
+        #[derive(Default)]
+        struct Acc {
+            periods: BTreeMap<String, Vec<(i64, f64)>>,
+            dims: BTreeMap<(String, String), Vec<(i64, f64)>>,
+            offers: BTreeMap<String, f64>,
+            seekers: BTreeMap<String, f64>,
+            bmo_pct: BTreeMap<String, f64>,
+            bmo_projects: BTreeMap<String, f64>,
+        }
+        let mut acc: BTreeMap<String, Acc> = BTreeMap::new();
+        // Offers per (métier, place, period), the weight of its levels.
+        let mut weight: HashMap<(&str, &str, &str, &str), f64> = HashMap::new();
+        for v in &values {
+            if v.indicator == "OFFRES" {
+                if let Some(x) = v.value {
+                    weight.insert(
+                        (
+                            &v.code_rome,
+                            &v.territory_type,
+                            &v.territory_code,
+                            &v.period,
+                        ),
+                        x,
+                    );
+                }
+            }
+        }
+        // The narrowest territory type that has data is used, so that a
+        // bassin value and its département's are not mixed.
+        let narrowest = ["bassin", "zone_emploi", "departement", "region"]
+            .into_iter()
+            .find(|t| {
+                values
+                    .iter()
+                    .any(|v| v.territory_type == *t && v.level.is_some())
+            });
+        for v in &values {
+            if !in_sector(&v.code_rome) {
+                continue;
+            }
+            let a = acc.entry(v.code_rome.clone()).or_default();
+            let w = weight
+                .get(&(
+                    v.code_rome.as_str(),
+                    v.territory_type.as_str(),
+                    v.territory_code.as_str(),
+                    v.period.as_str(),
+                ))
+                .copied()
+                .unwrap_or(0.0);
+            match (v.indicator.as_str(), v.territory_type.as_str()) {
+                ("BMO_DIFFICILE_PCT", "national") => {
+                    if let Some(x) = v.value {
+                        a.bmo_pct.insert(v.period.clone(), x);
+                    }
+                }
+                (_, "national") => {}
+                ("OFFRES", _) => {
+                    *a.offers.entry(v.period.clone()).or_default() += v.value.unwrap_or(0.0)
+                }
+                ("DEFM_ABC", _) => {
+                    *a.seekers.entry(v.period.clone()).or_default() += v.value.unwrap_or(0.0)
+                }
+                ("BMO_PROJETS", "bassin") => {
+                    *a.bmo_projects.entry(v.period.clone()).or_default() += v.value.unwrap_or(0.0)
+                }
+                (ind, t) if Some(t) == narrowest => {
+                    if let Some(l) = v.level {
+                        if ind == "TENSION" {
+                            a.periods.entry(v.period.clone()).or_default().push((l, w));
+                        } else {
+                            a.dims
+                                .entry((v.period.clone(), ind.to_owned()))
+                                .or_default()
+                                .push((l, w));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+
+        // Postings of the last 12 months of data on the perimeter.
+        let demand_rows = self.store.posting_demand_in(&areas, &deps).await?;
+        let mut months: Vec<String> = demand_rows.iter().map(|r| r.month.clone()).collect();
+        months.sort();
+        months.dedup();
+        let recent: HashSet<String> = months.iter().rev().take(12).cloned().collect();
+        let mut posting_months: Vec<String> = recent.iter().cloned().collect();
+        posting_months.sort();
+        let mut postings: HashMap<String, (i64, i64)> = HashMap::new();
+        let mut synthetic = false;
+        for r in demand_rows.iter().filter(|r| recent.contains(&r.month)) {
+            let e = postings.entry(r.code_rome.clone()).or_default();
+            e.0 += r.postings;
+            e.1 += r.positions;
+            synthetic |= r.synthetic > 0;
+        }
+        let skills = self.store.skill_demand_in(&deps).await?;
+        let mut skills_by_rome: BTreeMap<String, BTreeMap<i64, (String, i64)>> = BTreeMap::new();
+        for s in skills {
+            let e = skills_by_rome
+                .entry(s.code_rome)
+                .or_default()
+                .entry(s.code_ogr)
+                .or_insert((s.label, 0));
+            e.1 += s.postings;
+        }
+
+        // Supply: places of the campus' formations, split over their métiers.
+        let formations = self
+            .store
+            .formations(campus.id, Visibility::All, None)
+            .await?;
+        let mut supply: HashMap<String, f64> = HashMap::new();
+        let mut leading: HashMap<String, Vec<(i64, String, Option<i64>)>> = HashMap::new();
+        let mut blocs_by_rome: HashMap<String, String> = HashMap::new();
+        for f in &formations {
+            let romes: Vec<String> = self
+                .store
+                .formation_romes(f.id)
+                .await?
+                .into_iter()
+                .map(|o| o.code_rome)
+                .collect();
+            let blocs = self.certification_blocs_text(f.certification_code).await?;
+            for r in &romes {
+                *supply.entry(r.clone()).or_default() +=
+                    f.capacity.unwrap_or(0) as f64 / romes.len() as f64;
+                leading
+                    .entry(r.clone())
+                    .or_default()
+                    .push((f.id, f.title.clone(), f.capacity));
+                let b = blocs_by_rome.entry(r.clone()).or_default();
+                b.push_str(&blocs);
+            }
+        }
+        if let Some(w) = what_if {
+            let romes = self
+                .store
+                .certification_occupations(w.certification_code)
+                .await?;
+            if romes.is_empty() {
+                return Err(AppError::NotFound(format!(
+                    "certification {} ou ses métiers",
+                    w.certification_code
+                )));
+            }
+            for r in &romes {
+                *supply.entry(r.code_rome.clone()).or_default() +=
+                    w.places as f64 / romes.len() as f64;
+            }
+        }
+
+        let mut codes: Vec<String> = acc.keys().cloned().collect();
+        codes.extend(postings.keys().filter(|c| in_sector(c)).cloned());
+        codes.extend(leading.keys().cloned());
+        codes.extend(supply.keys().filter(|c| in_sector(c)).cloned());
+        codes.sort();
+        codes.dedup();
+        let empty = Acc::default();
+        let mut metiers: Vec<MetierLine> = codes
+            .into_iter()
+            .map(|code| {
+                let a = acc.get(&code).unwrap_or(&empty);
+                let latest = match period {
+                    Some(p) => a.periods.contains_key(p).then(|| p.to_owned()),
+                    None => a.periods.keys().next_back().cloned(),
+                };
+                let level = latest.as_ref().and_then(|p| weighted_level(&a.periods[p]));
+                let trend = a
+                    .periods
+                    .iter()
+                    .filter_map(|(p, l)| weighted_level(l).map(|l| (p.clone(), l)))
+                    .collect();
+                let dimensions = INDICATORS[1..9]
+                    .iter()
+                    .map(|(c, label)| Dimension {
+                        code: (*c).to_owned(),
+                        label: (*label).to_owned(),
+                        level: latest
+                            .as_ref()
+                            .and_then(|p| a.dims.get(&(p.clone(), (*c).to_owned())))
+                            .and_then(|l| weighted_level(l)),
+                    })
+                    .collect();
+                let pick = |m: &BTreeMap<String, f64>| match &latest {
+                    Some(p) => m.get(p).copied(),
+                    None => m.values().next_back().copied(),
+                };
+                let (n_postings, n_positions) = postings.get(&code).copied().unwrap_or((0, 0));
+                let bmo_projects = a.bmo_projects.values().next_back().copied();
+                let places = supply.get(&code).copied().unwrap_or(0.0);
+                // Demand rule (docs/OBSERVATORY.md): BMO projects where
+                // published for the perimeter, otherwise the positions of
+                // the postings as a signal; never the two added.
+                let (demand, demand_source) = match bmo_projects {
+                    Some(p) => (Some(p), "BMO"),
+                    None if n_positions > 0 => (Some(n_positions as f64), "offres (signal)"),
+                    None => (None, "aucune"),
+                };
+                let asked: Vec<(i64, String, i64)> = {
+                    let mut v: Vec<(i64, String, i64)> = skills_by_rome
+                        .get(&code)
+                        .map(|m| m.iter().map(|(k, (l, n))| (*k, l.clone(), *n)).collect())
+                        .unwrap_or_default();
+                    v.sort_by(|x, y| y.2.cmp(&x.2).then(x.0.cmp(&y.0)));
+                    v.truncate(10);
+                    v
+                };
+                let blocs = blocs_by_rome.get(&code).map(String::as_str).unwrap_or(" ");
+                let uncovered = asked
+                    .iter()
+                    .filter(|(_, label, _)| !covers(blocs, label))
+                    .cloned()
+                    .collect();
+                MetierLine {
+                    label: labels.get(&code).cloned().unwrap_or_else(|| code.clone()),
+                    level,
+                    period: latest.clone(),
+                    dimensions,
+                    trend,
+                    offers: pick(&a.offers),
+                    jobseekers: pick(&a.seekers),
+                    bmo_difficult_pct: a.bmo_pct.values().next_back().copied(),
+                    bmo_projects,
+                    postings: n_postings,
+                    positions: n_positions,
+                    supply: places,
+                    demand,
+                    demand_source,
+                    gap: demand.map(|d| d - places),
+                    ratio: demand.filter(|_| places > 0.0).map(|d| d / places),
+                    top_skills: asked,
+                    uncovered_skills: uncovered,
+                    formations: leading.remove(&code).unwrap_or_default(),
+                    code_rome: code,
+                }
+            })
+            .collect();
+        metiers.sort_by(|a, b| {
+            b.level
+                .cmp(&a.level)
+                .then(b.offers.unwrap_or(0.0).total_cmp(&a.offers.unwrap_or(0.0)))
+                .then(b.positions.cmp(&a.positions))
+                .then(a.code_rome.cmp(&b.code_rome))
+        });
+
+        let mut warnings = Vec::new();
+        if values.is_empty() {
+            warnings.push("Aucun indicateur de tension n'est importé pour ce territoire (passerelle import tension).".to_owned());
+        } else if metiers.iter().filter(|m| m.level.is_some()).count() < 10 {
+            warnings.push(format!(
+                "Les indicateurs de tension publiés sont rares sur ce territoire : {} métier(s) du secteur seulement ont un niveau. \
+                 Les autres ne sont pas estimés.",
+                metiers.iter().filter(|m| m.level.is_some()).count()
+            ));
+        }
+        if synthetic {
+            warnings.push("Les offres d'emploi comptées sont synthétiques (générées pour la démonstration), pas de vraies offres.".to_owned());
+        }
+        Ok(Observatory {
+            campus_slug: campus.slug,
+            campus_name: campus.name,
+            domains,
+            communes: communes.len(),
+            employment_areas: areas,
+            departements: deps,
+            basins,
+            sources: self.store.tension_sources().await?,
+            posting_months,
+            synthetic_postings: synthetic,
+            metiers,
+            warnings,
+        })
+    }
+
+    /// The normalised labels of the blocs de compétences of a certification
+    /// (through its RNCP fiche), or a single space.
+    async fn certification_blocs_text(&self, code: Option<i64>) -> Result<String, AppError> {
+        let mut text = String::from(" ");
+        let Some(code) = code else { return Ok(text) };
+        let Some(cert) = self.store.certification(code).await? else {
+            return Ok(text);
+        };
+        if let Some(rncp) = cert.code_rncp.as_deref() {
+            for b in self.store.rncp_blocs(rncp).await? {
+                domain::skills::normalise_into(&b.label, &mut text);
+            }
+        }
+        Ok(text)
+    }
+}
+
+/// Whether the blocs' text covers a skill: at least 60 % of the skill's
+/// significant words (four letters or more) appear in it
+/// (`docs/OBSERVATORY.md`).
+fn covers(blocs: &str, skill: &str) -> bool {
+    let words: Vec<String> = domain::skills::normalise(skill)
+        .split(' ')
+        .filter(|w| w.len() >= 4)
+        .map(|w| format!(" {w} "))
+        .collect();
+    if words.is_empty() {
+        return false;
+    }
+    let present = words.iter().filter(|w| blocs.contains(w.as_str())).count();
+    present * 10 >= words.len() * 6
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weighted_levels_round_and_fall_back_to_equal_weights() {
+        assert_eq!(weighted_level(&[]), None);
+        assert_eq!(weighted_level(&[(5, 30.0), (1, 10.0)]), Some(4));
+        assert_eq!(
+            weighted_level(&[(5, 0.0), (2, 0.0)]),
+            Some(4),
+            "3.5 rounds up"
+        );
+        assert_eq!(weighted_level(&[(1, 0.0), (2, 0.0)]), Some(2));
+    }
+
+    #[test]
+    fn coverage_needs_most_significant_words() {
+        let blocs = domain::skills::normalise("Réaliser des soins d'hygiène et de confort");
+        assert!(covers(&blocs, "Soins d'hygiène, de confort"));
+        assert!(!covers(&blocs, "Gestes d'urgence et de secours"));
+        assert!(!covers(&blocs, "de la"));
+    }
+}

@@ -1,0 +1,590 @@
+//! Observatory data: published tension indicators and their crosswalks, job
+//! postings and the aggregates the observatory reads. Each imported file is
+//! written in one transaction; aggregates are rebuilt in the same one.
+
+use std::collections::HashMap;
+
+use domain::postings::Posting;
+use domain::tension::TensionValue;
+
+use crate::{now_text, on_pool, on_tx, Result, Store, Tx};
+
+/// Most bind parameters one statement carries (see `reference.rs`).
+const MAX_PARAMS: usize = 30_000;
+
+macro_rules! bulk_insert {
+    ($c:expr, $head:expr, $tail:expr, $ncols:expr, $rows:expr, |$b:ident, $r:ident| $bind:block) => {{
+        let per = (MAX_PARAMS / $ncols).clamp(1, 1000);
+        for chunk in $rows.chunks(per) {
+            let mut qb = sqlx::QueryBuilder::new($head);
+            qb.push_values(chunk, |mut $b, $r| $bind);
+            qb.push($tail);
+            qb.build().execute(&mut *$c).await?;
+        }
+    }};
+}
+
+/// A stored tension source (one imported file).
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow, serde::Serialize)]
+pub struct TensionSourceRow {
+    pub name: String,
+    pub title: String,
+    pub file: String,
+    pub row_count: i64,
+    pub imported_at: String,
+}
+
+/// One stored indicator value.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow, serde::Serialize)]
+pub struct TensionValueRow {
+    pub source: String,
+    pub code_rome: String,
+    pub territory_type: String,
+    pub territory_code: String,
+    pub period: String,
+    pub indicator: String,
+    pub value: Option<f64>,
+    pub level: Option<i64>,
+}
+
+/// What is known of a stored posting, to classify a re-import.
+#[derive(Debug, Clone)]
+pub struct PostingKey {
+    pub content_hash: String,
+    pub fingerprint: String,
+    pub duplicate_of: Option<String>,
+}
+
+/// A posting to write, placed in its territory.
+#[derive(Debug, Clone)]
+pub struct PostingWrite<'a> {
+    pub posting: &'a Posting,
+    /// Commune resolved from the code or the postcode.
+    pub code_insee: Option<&'a str>,
+    /// Zone d'emploi of the commune, `''` when unknown.
+    pub employment_area_code: &'a str,
+    /// Département of the commune, `''` when unknown.
+    pub departement_code: &'a str,
+    /// Id of the first posting with the same fingerprint, if another.
+    pub duplicate_of: Option<&'a str>,
+}
+
+/// Postings per ROME × zone d'emploi × month.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow, serde::Serialize)]
+pub struct PostingDemandRow {
+    pub code_rome: String,
+    pub employment_area_code: String,
+    pub departement_code: String,
+    pub month: String,
+    pub postings: i64,
+    pub positions: i64,
+    pub synthetic: i64,
+}
+
+/// Postings asking a skill, per ROME × département.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow, serde::Serialize)]
+pub struct SkillDemandRow {
+    pub code_rome: String,
+    pub departement_code: String,
+    pub code_ogr: i64,
+    pub label: String,
+    pub postings: i64,
+}
+
+/// Counts of the posting tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+pub struct PostingTotals {
+    pub postings: i64,
+    pub duplicates: i64,
+    pub synthetic: i64,
+}
+
+impl Store {
+    /// Replaces the commune → bassin d'emploi table.
+    pub async fn replace_basin_communes(&self, rows: &[(String, String)]) -> Result<()> {
+        let mut tx = self.begin().await?;
+        on_tx!(&mut tx, |c| {
+            sqlx::query("DELETE FROM basin_communes")
+                .execute(&mut *c)
+                .await?;
+            bulk_insert!(
+                c,
+                "INSERT INTO basin_communes (code_insee, basin_code) ",
+                "",
+                2,
+                rows,
+                |b, r| {
+                    b.push_bind(&r.0).push_bind(&r.1);
+                }
+            );
+        });
+        tx.commit().await
+    }
+
+    /// Replaces the FAP → ROME table.
+    pub async fn replace_fap_romes(&self, rows: &[(String, String)]) -> Result<()> {
+        let mut tx = self.begin().await?;
+        on_tx!(&mut tx, |c| {
+            sqlx::query("DELETE FROM fap_romes")
+                .execute(&mut *c)
+                .await?;
+            bulk_insert!(
+                c,
+                "INSERT INTO fap_romes (fap_code, code_rome) ",
+                "",
+                2,
+                rows,
+                |b, r| {
+                    b.push_bind(&r.0).push_bind(&r.1);
+                }
+            );
+        });
+        tx.commit().await
+    }
+
+    /// FAP code → its ROME fiches.
+    pub async fn fap_romes(&self) -> Result<HashMap<String, Vec<String>>> {
+        let rows: Vec<(String, String)> = on_pool!(self, |p| {
+            sqlx::query_as("SELECT fap_code, code_rome FROM fap_romes ORDER BY fap_code, code_rome")
+                .fetch_all(p)
+                .await?
+        });
+        let mut out: HashMap<String, Vec<String>> = HashMap::new();
+        for (f, r) in rows {
+            out.entry(f).or_default().push(r);
+        }
+        Ok(out)
+    }
+
+    /// The bassins d'emploi that hold at least one of `communes`.
+    pub async fn basins_of(&self, communes: &[String]) -> Result<Vec<String>> {
+        if communes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut out: Vec<String> = Vec::new();
+        for chunk in communes.chunks(5000) {
+            let rows: Vec<(String,)> = on_pool!(self, |p| {
+                let mut qb = sqlx::QueryBuilder::new(
+                    "SELECT DISTINCT basin_code FROM basin_communes WHERE code_insee IN (",
+                );
+                let mut sep = qb.separated(", ");
+                for c in chunk {
+                    sep.push_bind(c);
+                }
+                qb.push(")");
+                qb.build_query_as().fetch_all(p).await?
+            });
+            out.extend(rows.into_iter().map(|r| r.0));
+        }
+        out.sort();
+        out.dedup();
+        Ok(out)
+    }
+
+    /// Checksum of a stored tension source, if any.
+    pub async fn tension_source_checksum(&self, name: &str) -> Result<Option<String>> {
+        let row: Option<(String,)> = on_pool!(self, |p| {
+            sqlx::query_as("SELECT checksum FROM tension_sources WHERE name = $1")
+                .bind(name)
+                .fetch_optional(p)
+                .await?
+        });
+        Ok(row.map(|r| r.0))
+    }
+
+    /// Replaces the values of one source in one transaction.
+    pub async fn replace_tension_source(
+        &self,
+        name: &str,
+        title: &str,
+        file: &str,
+        checksum: &str,
+        rows: &[TensionValue],
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        on_tx!(&mut tx, |c| {
+            sqlx::query("DELETE FROM tension_values WHERE source = $1")
+                .bind(name)
+                .execute(&mut *c)
+                .await?;
+            sqlx::query(
+                "INSERT INTO tension_sources (name, title, file, checksum, row_count, imported_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (name) DO UPDATE SET title = excluded.title, \
+                 file = excluded.file, checksum = excluded.checksum, row_count = excluded.row_count, \
+                 imported_at = excluded.imported_at",
+            )
+            .bind(name)
+            .bind(title)
+            .bind(file)
+            .bind(checksum)
+            .bind(rows.len() as i64)
+            .bind(now_text())
+            .execute(&mut *c)
+            .await?;
+            bulk_insert!(
+                c,
+                "INSERT INTO tension_values (source, code_rome, territory_type, territory_code, period, indicator, value, level) ",
+                "",
+                8,
+                rows,
+                |b, r| {
+                    b.push_bind(name)
+                        .push_bind(&r.code_rome)
+                        .push_bind(&r.territory_type)
+                        .push_bind(&r.territory_code)
+                        .push_bind(&r.period)
+                        .push_bind(&r.indicator)
+                        .push_bind(r.value)
+                        .push_bind(r.level);
+                }
+            );
+        });
+        tx.commit().await
+    }
+
+    /// The imported tension sources.
+    pub async fn tension_sources(&self) -> Result<Vec<TensionSourceRow>> {
+        Ok(on_pool!(self, |p| {
+            sqlx::query_as(
+                "SELECT name, title, file, row_count, imported_at FROM tension_sources ORDER BY name",
+            )
+            .fetch_all(p)
+            .await?
+        }))
+    }
+
+    /// Every value for the given territories (`(type, code)` pairs), plus
+    /// the national ones.
+    pub async fn tension_values_in(
+        &self,
+        places: &[(String, String)],
+    ) -> Result<Vec<TensionValueRow>> {
+        let mut out: Vec<TensionValueRow> = on_pool!(self, |p| {
+            sqlx::query_as(
+                "SELECT source, code_rome, territory_type, territory_code, period, indicator, value, level \
+                 FROM tension_values WHERE territory_type = 'national'",
+            )
+            .fetch_all(p)
+            .await?
+        });
+        for chunk in places.chunks(2000) {
+            let rows: Vec<TensionValueRow> = on_pool!(self, |p| {
+                let mut qb = sqlx::QueryBuilder::new(
+                    "SELECT source, code_rome, territory_type, territory_code, period, indicator, value, level \
+                     FROM tension_values WHERE (territory_type, territory_code) IN (",
+                );
+                let mut sep = qb.separated(", ");
+                for (t, c) in chunk {
+                    sep.push("(");
+                    sep.push_bind_unseparated(t);
+                    sep.push_unseparated(", ");
+                    sep.push_bind_unseparated(c);
+                    sep.push_unseparated(")");
+                }
+                qb.push(")");
+                qb.build_query_as().fetch_all(p).await?
+            });
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+
+    /// Id → what is stored of every posting.
+    pub async fn posting_keys(&self) -> Result<HashMap<String, PostingKey>> {
+        let rows: Vec<(String, String, String, Option<String>)> = on_pool!(self, |p| {
+            sqlx::query_as("SELECT id, content_hash, fingerprint, duplicate_of FROM postings")
+                .fetch_all(p)
+                .await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|(id, content_hash, fingerprint, duplicate_of)| {
+                (
+                    id,
+                    PostingKey {
+                        content_hash,
+                        fingerprint,
+                        duplicate_of,
+                    },
+                )
+            })
+            .collect())
+    }
+
+    /// Totals of the posting table.
+    pub async fn posting_totals(&self) -> Result<PostingTotals> {
+        let (postings, duplicates, synthetic): (i64, i64, i64) = on_pool!(self, |p| {
+            sqlx::query_as(
+                "SELECT COUNT(*), COALESCE(SUM(CASE WHEN duplicate_of IS NULL THEN 0 ELSE 1 END), 0), \
+                 COALESCE(SUM(CASE WHEN synthetic THEN 1 ELSE 0 END), 0) FROM postings",
+            )
+            .fetch_one(p)
+            .await?
+        });
+        Ok(PostingTotals {
+            postings,
+            duplicates,
+            synthetic,
+        })
+    }
+
+    /// Postings per ROME × zone d'emploi × month in the given zones
+    /// d'emploi or départements.
+    pub async fn posting_demand_in(
+        &self,
+        areas: &[String],
+        departements: &[String],
+    ) -> Result<Vec<PostingDemandRow>> {
+        Ok(on_pool!(self, |p| {
+            let mut qb = sqlx::QueryBuilder::new(
+                "SELECT code_rome, employment_area_code, departement_code, month, postings, positions, synthetic \
+                 FROM posting_demand WHERE employment_area_code IN (",
+            );
+            let mut sep = qb.separated(", ");
+            sep.push_bind("#");
+            for a in areas {
+                sep.push_bind(a);
+            }
+            qb.push(") OR departement_code IN (");
+            let mut sep = qb.separated(", ");
+            sep.push_bind("#");
+            for d in departements {
+                sep.push_bind(d);
+            }
+            qb.push(") ORDER BY code_rome, month");
+            qb.build_query_as().fetch_all(p).await?
+        }))
+    }
+
+    /// Skills asked per ROME in the given départements, most asked first.
+    pub async fn skill_demand_in(&self, departements: &[String]) -> Result<Vec<SkillDemandRow>> {
+        Ok(on_pool!(self, |p| {
+            let mut qb = sqlx::QueryBuilder::new(
+                "SELECT d.code_rome, d.departement_code, d.code_ogr, COALESCE(s.label, '') AS label, d.postings \
+                 FROM posting_skill_demand d LEFT JOIN skills s ON s.code_ogr = d.code_ogr WHERE d.departement_code IN (",
+            );
+            let mut sep = qb.separated(", ");
+            sep.push_bind("#");
+            for d in departements {
+                sep.push_bind(d);
+            }
+            qb.push(") ORDER BY d.code_rome, d.postings DESC, d.code_ogr");
+            qb.build_query_as().fetch_all(p).await?
+        }))
+    }
+
+    /// Every compétence and savoir label, for the skills matcher.
+    pub async fn skill_labels(&self) -> Result<Vec<(i64, String)>> {
+        Ok(on_pool!(self, |p| {
+            sqlx::query_as("SELECT code_ogr, label FROM skills ORDER BY code_ogr")
+                .fetch_all(p)
+                .await?
+        }))
+    }
+
+    /// Commune code → (zone d'emploi, département), and postcode → commune.
+    pub async fn commune_places(
+        &self,
+    ) -> Result<(HashMap<String, (String, String)>, HashMap<String, String>)> {
+        let rows: Vec<(String, Option<String>, String, String)> = on_pool!(self, |p| {
+            sqlx::query_as(
+                "SELECT code_insee, employment_area_code, departement_code, postcodes FROM communes ORDER BY code_insee",
+            )
+            .fetch_all(p)
+            .await?
+        });
+        let mut places = HashMap::with_capacity(rows.len());
+        let mut by_postcode = HashMap::new();
+        for (code, ze, dep, postcodes) in rows {
+            for pc in postcodes.split([' ', ',', ';']).filter(|p| !p.is_empty()) {
+                by_postcode
+                    .entry(pc.to_owned())
+                    .or_insert_with(|| code.clone());
+            }
+            places.insert(code, (ze.unwrap_or_default(), dep));
+        }
+        Ok((places, by_postcode))
+    }
+}
+
+impl Tx {
+    /// Inserts or updates postings (by id).
+    pub async fn upsert_postings(&mut self, rows: &[PostingWrite<'_>]) -> Result<()> {
+        let now = now_text();
+        on_tx!(self, |c| {
+            bulk_insert!(
+                c,
+                "INSERT INTO postings (id, content_hash, fingerprint, duplicate_of, origin, code_rome, title, code_insee, \
+                 employment_area_code, departement_code, month, contract, positions, skills, synthetic, imported_at) ",
+                " ON CONFLICT (id) DO UPDATE SET content_hash = excluded.content_hash, fingerprint = excluded.fingerprint, \
+                 duplicate_of = excluded.duplicate_of, origin = excluded.origin, code_rome = excluded.code_rome, \
+                 title = excluded.title, code_insee = excluded.code_insee, employment_area_code = excluded.employment_area_code, \
+                 departement_code = excluded.departement_code, month = excluded.month, contract = excluded.contract, \
+                 positions = excluded.positions, skills = excluded.skills, synthetic = excluded.synthetic, \
+                 imported_at = excluded.imported_at",
+                16,
+                rows,
+                |b, r| {
+                    let p = r.posting;
+                    let skills = p
+                        .skills
+                        .iter()
+                        .map(i64::to_string)
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    b.push_bind(&p.id)
+                        .push_bind(&p.content_hash)
+                        .push_bind(&p.fingerprint)
+                        .push_bind(r.duplicate_of)
+                        .push_bind(&p.origin)
+                        .push_bind(&p.code_rome)
+                        .push_bind(&p.title)
+                        .push_bind(r.code_insee)
+                        .push_bind(r.employment_area_code)
+                        .push_bind(r.departement_code)
+                        .push_bind(&p.month)
+                        .push_bind(&p.contract)
+                        .push_bind(p.positions)
+                        .push_bind(skills)
+                        .push_bind(p.synthetic)
+                        .push_bind(now.clone());
+                }
+            );
+        });
+        Ok(())
+    }
+
+    /// Rebuilds the posting aggregates from the posting table, duplicates
+    /// and postings without a ROME code left out. Postings are counted
+    /// under the ROME v3 fiche (`code_rome_parent`) of their ROME 4.0 code,
+    /// the unit the tension data and the certifications use.
+    pub async fn refresh_posting_aggregates(&mut self) -> Result<()> {
+        on_tx!(self, |c| {
+            sqlx::query("DELETE FROM posting_demand")
+                .execute(&mut *c)
+                .await?;
+            sqlx::query(
+                "INSERT INTO posting_demand (code_rome, employment_area_code, departement_code, month, postings, positions, synthetic) \
+                 SELECT COALESCE(o.code_rome_parent, p.code_rome), p.employment_area_code, MIN(p.departement_code), \
+                 p.month, COUNT(*), SUM(p.positions), SUM(CASE WHEN p.synthetic THEN 1 ELSE 0 END) \
+                 FROM postings p LEFT JOIN occupations o ON o.code_rome = p.code_rome \
+                 WHERE p.duplicate_of IS NULL AND p.code_rome IS NOT NULL \
+                 GROUP BY COALESCE(o.code_rome_parent, p.code_rome), p.employment_area_code, p.month",
+            )
+            .execute(&mut *c)
+            .await?;
+            sqlx::query("DELETE FROM posting_skill_demand")
+                .execute(&mut *c)
+                .await?;
+            // Skills are a space-separated list per posting: counted here
+            // rather than in SQL, which has no portable way to split them.
+            let rows: Vec<(String, String, String)> = sqlx::query_as(
+                "SELECT COALESCE(o.code_rome_parent, p.code_rome), p.departement_code, p.skills \
+                 FROM postings p LEFT JOIN occupations o ON o.code_rome = p.code_rome \
+                 WHERE p.duplicate_of IS NULL AND p.code_rome IS NOT NULL AND p.skills <> ''",
+            )
+            .fetch_all(&mut *c)
+            .await?;
+            let mut counts: HashMap<(String, String, i64), i64> = HashMap::new();
+            for (rome, dep, skills) in rows {
+                for s in skills.split(' ').filter_map(|s| s.parse::<i64>().ok()) {
+                    *counts.entry((rome.clone(), dep.clone(), s)).or_default() += 1;
+                }
+            }
+            let mut counts: Vec<((String, String, i64), i64)> = counts.into_iter().collect();
+            counts.sort_unstable();
+            bulk_insert!(
+                c,
+                "INSERT INTO posting_skill_demand (code_rome, departement_code, code_ogr, postings) ",
+                "",
+                4,
+                counts,
+                |b, r| {
+                    b.push_bind(&r.0 .0)
+                        .push_bind(&r.0 .1)
+                        .push_bind(r.0 .2)
+                        .push_bind(r.1);
+                }
+            );
+        });
+        Ok(())
+    }
+}
+
+/// A commune of a campus' perimeter with the areas it belongs to.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow, serde::Serialize)]
+pub struct PerimeterCommune {
+    pub code_insee: String,
+    pub employment_area_code: Option<String>,
+    pub departement_code: String,
+    pub region_code: String,
+}
+
+impl Store {
+    /// The communes of a campus' perimeter: those of its départements and
+    /// zones d'emploi, and the communes it names.
+    pub async fn perimeter_communes(&self, campus_id: i64) -> Result<Vec<PerimeterCommune>> {
+        Ok(on_pool!(self, |p| {
+            sqlx::query_as(
+                "SELECT c.code_insee, c.employment_area_code, c.departement_code, c.region_code FROM communes c \
+                 WHERE EXISTS (SELECT 1 FROM campus_territories t WHERE t.campus_id = $1 AND ( \
+                   (t.kind = 'departement' AND t.code = c.departement_code) OR \
+                   (t.kind = 'zone_emploi' AND t.code = c.employment_area_code) OR \
+                   (t.kind = 'commune' AND t.code = c.code_insee))) \
+                 ORDER BY c.code_insee",
+            )
+            .bind(campus_id)
+            .fetch_all(p)
+            .await?
+        }))
+    }
+
+    /// Label of every ROME fiche and its v3 parent code.
+    pub async fn rome_parents(&self) -> Result<Vec<(String, String, String)>> {
+        Ok(on_pool!(self, |p| {
+            sqlx::query_as(
+                "SELECT code_rome, code_rome_parent, label FROM occupations ORDER BY code_rome",
+            )
+            .fetch_all(p)
+            .await?
+        }))
+    }
+}
+
+/// A commune as the postings generator uses it.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct GeneratorCommune {
+    pub code_insee: String,
+    pub name: String,
+    pub departement_code: String,
+    pub postcodes: String,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub population: Option<i64>,
+}
+
+impl Store {
+    /// Every (fiche, compétence or savoir, label) link of ROME 4.0.
+    pub async fn occupation_skill_labels(&self) -> Result<Vec<(String, i64, String)>> {
+        Ok(on_pool!(self, |p| {
+            sqlx::query_as(
+                "SELECT os.code_rome, s.code_ogr, s.label FROM occupation_skills os \
+                 JOIN skills s ON s.code_ogr = os.code_ogr ORDER BY os.code_rome, s.code_ogr",
+            )
+            .fetch_all(p)
+            .await?
+        }))
+    }
+
+    /// Communes with a population, for the postings generator.
+    pub async fn generator_communes(&self) -> Result<Vec<GeneratorCommune>> {
+        Ok(on_pool!(self, |p| {
+            sqlx::query_as(
+                "SELECT code_insee, name, departement_code, postcodes, latitude, longitude, population \
+                 FROM communes WHERE population > 0 ORDER BY code_insee",
+            )
+            .fetch_all(p)
+            .await?
+        }))
+    }
+}
