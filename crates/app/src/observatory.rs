@@ -165,54 +165,49 @@ impl App {
         })?;
         let (places, by_postcode) = self.store.commune_places().await?;
         let existing = self.store.posting_keys().await?;
-        // The first holder of each fingerprint (an offer already known).
-        let mut holders: HashMap<String, String> = HashMap::with_capacity(existing.len());
-        for (id, k) in &existing {
-            if k.duplicate_of.is_none() {
-                holders
-                    .entry(k.fingerprint.clone())
-                    .and_modify(|h| {
-                        if id < h {
-                            h.clone_from(id);
-                        }
-                    })
-                    .or_insert_with(|| id.clone());
-            }
-        }
         // A repeated id in the file: the last one wins.
         let mut last: HashMap<&str, usize> = HashMap::with_capacity(postings.len());
         for (i, p) in postings.iter().enumerate() {
             last.insert(p.id.as_str(), i);
         }
+        // Each offer's holder is the smallest id among the postings (stored
+        // or in the file, the file's version winning) with its fingerprint:
+        // a function of the set of postings, so a re-import changes nothing.
+        let mut fingerprint_of: HashMap<&str, &str> = existing
+            .iter()
+            .map(|(id, k)| (id.as_str(), k.fingerprint.as_str()))
+            .collect();
+        for (&id, &i) in &last {
+            fingerprint_of.insert(id, postings[i].fingerprint.as_str());
+        }
+        let mut holders: HashMap<&str, &str> = HashMap::with_capacity(fingerprint_of.len());
+        for (&id, &fp) in &fingerprint_of {
+            holders
+                .entry(fp)
+                .and_modify(|h| {
+                    if id < *h {
+                        *h = id;
+                    }
+                })
+                .or_insert(id);
+        }
+        let duplicate_of = |id: &str, fp: &str| holders.get(fp).copied().filter(|h| *h != id);
         let mut report = PostingsReport {
             read: postings.len(),
             ..Default::default()
         };
         let empty = (String::new(), String::new());
         let mut writes: Vec<PostingWrite<'_>> = Vec::new();
-        let mut duplicate_ids: Vec<Option<String>> = vec![None; postings.len()];
         for (i, p) in postings.iter().enumerate() {
             if last[p.id.as_str()] != i {
                 continue;
             }
-            let holder = holders
-                .entry(p.fingerprint.clone())
-                .or_insert_with(|| p.id.clone());
-            if holder != &p.id {
-                duplicate_ids[i] = Some(holder.clone());
+            let dup = duplicate_of(&p.id, &p.fingerprint);
+            if dup.is_some() {
                 report.duplicates += 1;
             }
-        }
-        for (i, p) in postings.iter().enumerate() {
-            if last[p.id.as_str()] != i {
-                continue;
-            }
-            let duplicate_of = duplicate_ids[i].as_deref();
             match existing.get(&p.id) {
-                Some(k)
-                    if k.content_hash == p.content_hash
-                        && k.duplicate_of.as_deref() == duplicate_of =>
-                {
+                Some(k) if k.content_hash == p.content_hash && k.duplicate_of.as_deref() == dup => {
                     report.unchanged += 1;
                     continue;
                 }
@@ -238,12 +233,23 @@ impl App {
                 code_insee,
                 employment_area_code: ze,
                 departement_code: dep,
-                duplicate_of,
+                duplicate_of: dup,
             });
         }
-        if !writes.is_empty() {
+        // Stored postings not in the file whose holder changed (a smaller
+        // id with their fingerprint arrived).
+        let relinks: Vec<(&str, Option<&str>)> = existing
+            .iter()
+            .filter(|(id, _)| !last.contains_key(id.as_str()))
+            .filter_map(|(id, k)| {
+                let dup = duplicate_of(id, &k.fingerprint);
+                (dup != k.duplicate_of.as_deref()).then_some((id.as_str(), dup))
+            })
+            .collect();
+        if !writes.is_empty() || !relinks.is_empty() {
             let mut tx = self.store.begin().await?;
             tx.upsert_postings(&writes).await?;
+            tx.relink_postings(&relinks).await?;
             tx.refresh_posting_aggregates().await?;
             tx.commit().await?;
         }
@@ -268,6 +274,10 @@ pub const SHIPPED_TENSION: [(&str, Option<&str>); 5] = [
 
 /// Synthetic postings the demonstration imports.
 pub const DEMO_POSTINGS: usize = 4_000;
+
+/// Seed of the demonstration's postings (ids `SYN3cd…`), other than the
+/// command's default, so that the two sets do not share ids.
+pub const DEMO_SEED: u64 = 973;
 
 impl App {
     /// Imports the tension files shipped in `data/observatoire/`.
@@ -319,7 +329,7 @@ impl App {
                 .unwrap_or(&[]);
             let data = self.generator_data(&deps, domains).await?;
             let mut buf = Vec::new();
-            data.write(&mut buf, DEMO_POSTINGS, 2026, (2026, 11))
+            data.write(&mut buf, DEMO_POSTINGS, DEMO_SEED, (2026, 11))
                 .map_err(|e| ImportError::Failed(e.to_string()))?;
             self.import_postings("offres synthétiques de démonstration", buf)
                 .await?;
@@ -343,6 +353,9 @@ pub struct MetierLine {
     /// ROME v3 fiche.
     pub code_rome: String,
     pub label: String,
+    /// Whether the fiche is in the sector's ROME domains (the others are
+    /// shown because the campus trains for them).
+    pub in_sector: bool,
     /// Level of the main indicator (1–5) on the latest period, if published.
     pub level: Option<u8>,
     /// Period of that level.
@@ -643,7 +656,9 @@ impl App {
         let mut codes: Vec<String> = acc.keys().cloned().collect();
         codes.extend(postings.keys().filter(|c| in_sector(c)).cloned());
         codes.extend(leading.keys().cloned());
-        codes.extend(supply.keys().filter(|c| in_sector(c)).cloned());
+        // The métiers the campus trains for, and those of a what-if, even
+        // outside the sector.
+        codes.extend(supply.keys().cloned());
         codes.sort();
         codes.dedup();
         let empty = Acc::default();
@@ -704,6 +719,7 @@ impl App {
                     .collect();
                 MetierLine {
                     label: labels.get(&code).cloned().unwrap_or_else(|| code.clone()),
+                    in_sector: in_sector(&code),
                     level,
                     period: latest.clone(),
                     dimensions,

@@ -374,6 +374,8 @@ fn scenario(url: String, label: &str) {
     let out = cli.ok(&["purge"]);
     assert!(out.contains("Purge faite"), "{out}");
 
+    observatory(&cli, &work);
+
     // The audit log recorded the imports and exports above, and holds;
     // a tampered entry is named and makes the command fail.
     let out = cli.ok(&["audit", "verify"]);
@@ -388,6 +390,8 @@ fn scenario(url: String, label: &str) {
             "export.formations",
             "account.create",
             "token.create",
+            "import.tension",
+            "import.postings",
         ] {
             assert!(
                 entries.iter().any(|e| e.action == action),
@@ -406,6 +410,185 @@ fn scenario(url: String, label: &str) {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("entrée n° 3"), "{err}");
     let _ = std::fs::remove_dir_all(&work);
+}
+
+/// The observatory on the demo: shipped tension files, synthetic postings,
+/// refused files that change nothing, and the analyses.
+fn observatory(cli: &Cli, work: &Path) {
+    let s = |p: &Path| p.display().to_string();
+    let json = |args: &[&str]| -> Vec<serde_json::Value> {
+        let out = cli.ok(args);
+        serde_json::from_str::<serde_json::Value>(&out)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+    // The demo imported the shipped files: importing them again changes nothing.
+    let out = cli.ok(&["import", "tension"]);
+    assert_eq!(
+        out.matches("déjà importé à l'identique").count(),
+        3,
+        "{out}"
+    );
+    // Ranked métiers of the campus' sector on Guyane's bassins.
+    let tension = json(&["analyse", "tension", "--format", "json"]);
+    assert!(tension.len() > 10, "{tension:?}");
+    assert_eq!(tension[0]["rank"], 1, "{:?}", &tension[..3]);
+    assert!(tension[0]["level"].is_u64(), "{:?}", &tension[..3]);
+    assert!(tension[0]["level"].as_u64().unwrap() >= tension[5]["level"].as_u64().unwrap_or(0));
+    let levels = tension.iter().filter(|r| r["level"].is_u64()).count();
+    assert!(levels >= 5, "Guyane has some published levels: {levels}");
+    for r in &tension {
+        let code = r["code_rome"].as_str().unwrap();
+        let in_domains = ["J", "K11", "K12", "K13", "D12"]
+            .iter()
+            .any(|d| code.starts_with(d));
+        assert_eq!(r["in_sector"].as_bool(), Some(in_domains), "{code}");
+    }
+    assert!(tension.iter().filter(|r| r["in_sector"] == true).count() > 10);
+    let j1501 = tension
+        .iter()
+        .find(|r| r["code_rome"] == "J1501")
+        .expect("aide-soignant");
+    assert!(j1501["int_emb"].is_u64(), "{j1501}");
+
+    // A real BMO sample needs its edition; a broken file is refused with its line.
+    let sample =
+        root().join("crates/ingest/tests/fixtures/tension/bobemploi_testdata_bmo_sample.csv");
+    let err = cli.refused(&["import", "tension", &s(&sample)]);
+    assert!(err.contains("--period"), "{err}");
+    let out = cli.ok(&["import", "tension", &s(&sample), "--period", "2019"]);
+    assert!(out.contains("ligne(s) importée(s)"), "{out}");
+    let broken = write(
+        work,
+        "stats.csv",
+        "code_rome,territory_type,territory_code,period,indicator,value,level\nJ1501,departement,973,2024,INT_EMB,0.4,4\nJ1501,canton,9,2024,INT_EMB,0.4,4\n",
+    );
+    let err = cli.refused(&["import", "tension", &s(&broken)]);
+    assert!(err.contains("ligne 3, territory_type"), "{err}");
+    let stats = write(
+        work,
+        "stats.csv",
+        "code_rome,territory_type,territory_code,period,indicator,value,level\nJ1501,departement,973,2024,PERSPECTIVE,0.4,4\n",
+    );
+    cli.ok(&["import", "tension", &s(&stats)]);
+
+    // Postings: generated, imported, re-imported, updated, refused.
+    let file = work.join("offres.jsonl");
+    cli.ok(&[
+        "demo",
+        "postings",
+        "--count",
+        "400",
+        "--seed",
+        "5",
+        "-o",
+        &s(&file),
+    ]);
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(text.lines().count(), 400);
+    assert!(text.lines().all(|l| l.contains("\"synthetique\":true")));
+    let out = cli.ok(&["import", "postings", &s(&file)]);
+    assert!(
+        out.contains("400 nouvelle(s), 0 mise(s) à jour, 0 inchangée(s)"),
+        "{out}"
+    );
+    let out = cli.ok(&["import", "postings", &s(&file)]);
+    assert!(
+        out.contains("0 nouvelle(s), 0 mise(s) à jour, 400 inchangée(s)"),
+        "{out}"
+    );
+    let first: Vec<String> = text.lines().take(10).map(str::to_owned).collect();
+    let bumped = first
+        .iter()
+        .filter(|l| l.contains("\"nombrePostes\":1,"))
+        .count();
+    assert!(bumped > 0);
+    let array = format!(
+        "[{}]",
+        first
+            .join(",\n")
+            .replace("\"nombrePostes\":1,", "\"nombrePostes\":3,")
+    );
+    let changed = write(work, "offres-maj.json", &array);
+    let out = cli.ok(&["import", "postings", &s(&changed)]);
+    assert!(
+        out.contains(&format!(
+            "0 nouvelle(s), {bumped} mise(s) à jour, {} inchangée(s)",
+            10 - bumped
+        )),
+        "{out}"
+    );
+    let fresh = text.lines().next().unwrap().replace("SYN5N", "ZZZ5N");
+    let bad = write(
+        work,
+        "offres-cassees.jsonl",
+        &format!("{fresh}\n{{\"id\":\"X1\",\"intitule\":\"Test\"}}\n"),
+    );
+    let err = cli.refused(&["import", "postings", &s(&bad)]);
+    assert!(
+        err.contains("ligne 2 : champ « dateCreation » absent"),
+        "{err}"
+    );
+    // Nothing of the refused file was kept: its valid first line is still new.
+    let good = write(work, "offres-bonne.jsonl", &fresh);
+    let out = cli.ok(&["import", "postings", &s(&good)]);
+    assert!(
+        out.contains("1 nouvelle(s)") && out.contains("1 doublon(s)"),
+        "same offer, other id: {out}"
+    );
+
+    // Gap and what-if: opening places of a certification raises the supply
+    // of its métiers by the places split over them.
+    let gap = json(&["analyse", "gap", "--format", "json"]);
+    assert!(gap.iter().any(|r| r["demand_source"] == "offres (signal)"));
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (code, romes) = rt.block_on(async {
+        let store = store::Store::connect(&cli.url).await.unwrap();
+        let campus = store.campus_by_slug("demo").await.unwrap().unwrap();
+        for f in store
+            .formations(campus.id, store::Visibility::All, None)
+            .await
+            .unwrap()
+        {
+            if let Some(code) = f.certification_code {
+                let romes = store.certification_occupations(code).await.unwrap();
+                if !romes.is_empty() {
+                    return (
+                        code,
+                        romes.into_iter().map(|o| o.code_rome).collect::<Vec<_>>(),
+                    );
+                }
+            }
+        }
+        panic!("a demo formation with a certification leading to métiers");
+    });
+    let supply = |rows: &[serde_json::Value], rome: &str| {
+        rows.iter()
+            .find(|r| r["code_rome"] == rome)
+            .map_or(0.0, |r| r["supply"].as_f64().unwrap())
+    };
+    let what_if = json(&[
+        "analyse",
+        "gap",
+        "--format",
+        "json",
+        "--what-if",
+        &format!("{code}=15"),
+    ]);
+    let rome = &romes[0];
+    let added = supply(&what_if, rome) - supply(&gap, rome);
+    assert!(
+        (added - 15.0 / romes.len() as f64).abs() < 0.01,
+        "{rome}: +{added}"
+    );
+    let err = cli.run(&["analyse", "gap", "--what-if", "quinze"]);
+    assert!(!err.status.success());
+    let skills = json(&["analyse", "skills", "--format", "json"]);
+    assert!(!skills.is_empty());
+    let csv = cli.ok(&["analyse", "gap", "--format", "csv"]);
+    assert!(csv.starts_with("code_rome,label,level,"), "{csv}");
 }
 
 fn copy_dir(from: &Path, to: &Path) {

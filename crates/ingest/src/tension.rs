@@ -375,9 +375,12 @@ pub fn read_published(
         let period = need_period("le fichier BMO par FAP")?;
         let idx = columns(file, &headers, &["fap_code", "tension_pct"])?;
         let rome_col = pos("rome_code");
-        let mut rows = Vec::new();
+        // A fiche reached from several families (qualified and unqualified
+        // workers, say) takes the mean of their shares.
+        let mut shares: std::collections::BTreeMap<String, Vec<f64>> = Default::default();
+        // The file repeats a family on one row per ROME of its own mapping.
+        let mut families = std::collections::HashSet::new();
         let mut notes = Vec::new();
-        let mut seen = std::collections::HashSet::new();
         for (line, r) in &records {
             let fap = r.get(idx[0]).unwrap_or("").trim();
             let raw = r.get(idx[1]).unwrap_or("").trim();
@@ -387,6 +390,9 @@ pub fn read_published(
                 ));
                 continue;
             };
+            if fap_romes.contains_key(fap) && !families.insert(fap.to_owned()) {
+                continue;
+            }
             let romes: Vec<String> = match fap_romes.get(fap) {
                 Some(r) => r.clone(),
                 None => match rome_col.map(|c| r.get(c).unwrap_or("").trim()) {
@@ -401,19 +407,21 @@ pub fn read_published(
                 },
             };
             for rome in romes {
-                if seen.insert(rome.clone()) {
-                    rows.push(TensionValue {
-                        code_rome: rome,
-                        territory_type: "national".into(),
-                        territory_code: "FR".into(),
-                        period: period.clone(),
-                        indicator: "BMO_DIFFICILE_PCT".into(),
-                        value: Some(pct),
-                        level: None,
-                    });
-                }
+                shares.entry(rome).or_default().push(pct);
             }
         }
+        let rows = shares
+            .into_iter()
+            .map(|(code_rome, v)| TensionValue {
+                code_rome,
+                territory_type: "national".into(),
+                territory_code: "FR".into(),
+                period: period.clone(),
+                indicator: "BMO_DIFFICILE_PCT".into(),
+                value: Some(v.iter().sum::<f64>() / v.len() as f64),
+                level: None,
+            })
+            .collect();
         return done(errors, || Published::Values {
             kind: "difficultés de recrutement BMO par métier (France Travail)",
             rows,

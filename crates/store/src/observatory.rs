@@ -454,6 +454,21 @@ impl Tx {
         Ok(())
     }
 
+    /// Points stored postings to another holder of their fingerprint (or to
+    /// none).
+    pub async fn relink_postings(&mut self, rows: &[(&str, Option<&str>)]) -> Result<()> {
+        on_tx!(self, |c| {
+            for (id, dup) in rows {
+                sqlx::query("UPDATE postings SET duplicate_of = $1 WHERE id = $2")
+                    .bind(*dup)
+                    .bind(*id)
+                    .execute(&mut *c)
+                    .await?;
+            }
+        });
+        Ok(())
+    }
+
     /// Rebuilds the posting aggregates from the posting table, duplicates
     /// and postings without a ROME code left out. Postings are counted
     /// under the ROME v3 fiche (`code_rome_parent`) of their ROME 4.0 code,

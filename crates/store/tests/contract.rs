@@ -468,3 +468,141 @@ async fn accounts_grants_sessions_tokens_and_throttling() {
         );
     }
 }
+
+fn posting(id: &str, rome: &str, month: &str, skills: &[i64]) -> domain::postings::Posting {
+    domain::postings::Posting {
+        id: id.into(),
+        origin: Some("1".into()),
+        code_rome: Some(rome.into()),
+        title: "Aide-soignant".into(),
+        code_insee: Some("97311".into()),
+        postcode: None,
+        month: month.into(),
+        contract: Some("CDI".into()),
+        positions: 2,
+        skills: skills.to_vec(),
+        synthetic: true,
+        content_hash: format!("h{id}"),
+        fingerprint: format!("f{id}"),
+    }
+}
+
+#[tokio::test]
+async fn observatory_tension_values_postings_and_aggregates() {
+    use domain::tension::TensionValue;
+    for s in stores("observatory").await {
+        load_guyane(&s, "a").await;
+        let campus_id = campus(&s).await;
+        // Perimeter: the communes of the campus' département.
+        let perimeter = s.perimeter_communes(campus_id).await.unwrap();
+        assert_eq!(perimeter.len(), 2);
+        s.replace_basin_communes(&[
+            ("97311".into(), "0303".into()),
+            ("97302".into(), "0301".into()),
+        ])
+        .await
+        .unwrap();
+        let codes: Vec<String> = perimeter.iter().map(|c| c.code_insee.clone()).collect();
+        assert_eq!(s.basins_of(&codes).await.unwrap(), ["0301", "0303"]);
+        s.replace_fap_romes(&[
+            ("J0Z20".into(), "J1501".into()),
+            ("J0Z20".into(), "J1502".into()),
+        ])
+        .await
+        .unwrap();
+        assert_eq!(s.fap_romes().await.unwrap()["J0Z20"], ["J1501", "J1502"]);
+
+        let value = |code: &str, ind: &str, value: Option<f64>, level: Option<i64>| TensionValue {
+            code_rome: "J1501".into(),
+            territory_type: "bassin".into(),
+            territory_code: code.into(),
+            period: "2021".into(),
+            indicator: ind.into(),
+            value,
+            level,
+        };
+        let rows = [
+            value("0303", "TENSION", None, Some(5)),
+            value("0303", "OFFRES", Some(16.5), None),
+            value("9999", "TENSION", None, Some(1)),
+        ];
+        s.replace_tension_source("m.csv", "indicateurs", "m.csv", "x", &rows)
+            .await
+            .unwrap();
+        // Replaced as a whole.
+        s.replace_tension_source("m.csv", "indicateurs", "m.csv", "y", &rows[..2])
+            .await
+            .unwrap();
+        assert_eq!(
+            s.tension_source_checksum("m.csv").await.unwrap().as_deref(),
+            Some("y")
+        );
+        let got = s
+            .tension_values_in(&[
+                ("bassin".into(), "0303".into()),
+                ("bassin".into(), "9999".into()),
+            ])
+            .await
+            .unwrap();
+        assert_eq!(got.len(), 2);
+        assert!(got
+            .iter()
+            .any(|v| v.indicator == "OFFRES" && v.value == Some(16.5)));
+        assert_eq!(s.tension_sources().await.unwrap()[0].row_count, 2);
+
+        // Postings: upsert by id, duplicates and postings without a ROME
+        // code left out of the aggregates.
+        let a = posting("A", "J1501", "2026-03", &[10, 20]);
+        let b = posting("B", "J1501", "2026-03", &[20]);
+        let mut c = posting("C", "J1501", "2026-04", &[20]);
+        c.code_rome = None;
+        let write = |p| store::PostingWrite {
+            posting: p,
+            code_insee: Some("97311"),
+            employment_area_code: "0303",
+            departement_code: "973",
+            duplicate_of: None,
+        };
+        let mut tx = s.begin().await.unwrap();
+        tx.upsert_postings(&[
+            write(&a),
+            store::PostingWrite {
+                duplicate_of: Some("A"),
+                ..write(&b)
+            },
+            write(&c),
+        ])
+        .await
+        .unwrap();
+        tx.refresh_posting_aggregates().await.unwrap();
+        tx.commit().await.unwrap();
+        let demand = s.posting_demand_in(&["0303".into()], &[]).await.unwrap();
+        assert_eq!(demand.len(), 1);
+        assert_eq!(
+            (demand[0].postings, demand[0].positions, demand[0].synthetic),
+            (1, 2, 1)
+        );
+        let skills = s.skill_demand_in(&["973".into()]).await.unwrap();
+        assert_eq!(
+            skills
+                .iter()
+                .map(|r| (r.code_ogr, r.postings))
+                .collect::<Vec<_>>(),
+            [(10, 1), (20, 1)]
+        );
+        let keys = s.posting_keys().await.unwrap();
+        assert_eq!(keys["B"].duplicate_of.as_deref(), Some("A"));
+        // B stops being a duplicate: counted again.
+        let mut tx = s.begin().await.unwrap();
+        tx.relink_postings(&[("B", None)]).await.unwrap();
+        tx.refresh_posting_aggregates().await.unwrap();
+        tx.commit().await.unwrap();
+        let demand = s.posting_demand_in(&[], &["973".into()]).await.unwrap();
+        assert_eq!(demand[0].postings, 2);
+        let totals = s.posting_totals().await.unwrap();
+        assert_eq!(
+            (totals.postings, totals.duplicates, totals.synthetic),
+            (3, 0, 3)
+        );
+    }
+}
