@@ -332,6 +332,43 @@ async function editJourney(page) {
   expectedStatus = null;
 }
 
+/** The campus manager opens the observatory, reads its tables and chart, and runs a what-if. */
+async function observatoryJourney(page) {
+  console.log('\n=== The campus manager reads the observatory and simulates new places');
+  const email = process.env.E2E_EMAIL;
+  const password = process.env.E2E_PASSWORD;
+  if (!email || !password) {
+    fail('E2E_EMAIL and E2E_PASSWORD are not set: the observatory journey cannot run');
+    return;
+  }
+  await visit(page, '/connexion', 'Connexion (équipe)');
+  await page.getByLabel('Adresse e-mail').fill(email);
+  await page.getByLabel('Mot de passe').fill(password);
+  await follow(page, page.locator('main').getByRole('button', { name: 'Se connecter' }), 'Mon compte (équipe)');
+  await visit(page, '/campus/demo', 'Campus de démonstration');
+  await follow(page, page.getByRole('link', { name: 'Observatoire des métiers et des besoins' }), 'Observatoire');
+  const ranked = page.locator('table.obs tbody tr');
+  const rows = await ranked.count();
+  expect(rows > 10, `the ranked table lists the sector's métiers (${rows} rows)`);
+  const first = rows > 0 ? (await ranked.first().innerText()) : '';
+  expect(/\d\/5/.test(first), `the first métier shows its tension level: « ${first.slice(0, 80)} »`);
+  expect((await page.locator('figure.chart svg[role="img"] title').count()) === 1, 'the chart has a text alternative');
+  expect(fold(await page.locator('main').innerText()).includes('synthetiques'), 'the synthetic postings are said to be synthetic');
+  const select = page.getByLabel('Certification', { exact: true });
+  const options = await select.locator('option').count();
+  expect(options > 1, `the what-if offers the campus' certifications (${options - 1})`);
+  if (options > 1) {
+    await select.selectOption({ index: 1 });
+    await page.getByLabel('Places', { exact: true }).fill('15');
+    await follow(page, page.getByRole('button', { name: 'Calculer le nouvel écart' }), 'Observatoire (simulation)');
+    expect(fold(await page.locator('main').innerText()).includes('simulation : 15 places'), 'the simulation is announced');
+    expect((await page.getByRole('columnheader', { name: 'Écart avant' }).count()) === 1, 'the gap before the simulation is shown beside the new one');
+  }
+  const csv = await page.request.get(`${base}/campus/demo/observatoire/tension.csv`);
+  expect(csv.status() === 200 && (await csv.text()).includes('code_rome'), `the CSV export answers (${csv.status()})`);
+  await follow(page, page.getByRole('button', { name: 'Se déconnecter' }), 'Déconnecté (équipe)');
+}
+
 /**
  * Guards against a silent axe: on a deliberately broken document it must report the violations
  * the test relies on, otherwise « no violation » on the real pages would mean nothing.
@@ -426,7 +463,7 @@ async function main() {
     });
 
     await axeSelfTest(page);
-    for (const step of [homeSearchJourney, metierSearchJourney, catalogueJourney, otherPages, accountJourney, editJourney, phonePass]) {
+    for (const step of [homeSearchJourney, metierSearchJourney, catalogueJourney, otherPages, accountJourney, editJourney, observatoryJourney, phonePass]) {
       try {
         await step(page);
       } catch (err) {

@@ -424,6 +424,207 @@ pub struct WhatIf {
     pub places: i64,
 }
 
+impl WhatIf {
+    /// Reads `CODE=PLACES`.
+    pub fn parse(text: &str) -> Option<Self> {
+        let (code, places) = text.split_once('=')?;
+        Some(Self {
+            certification_code: code.trim().parse().ok()?,
+            places: places.trim().parse().ok().filter(|p: &i64| *p > 0)?,
+        })
+    }
+}
+
+/// The tables of the observatory, for the CLI, the exports and the page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableKind {
+    /// Métiers in difficulty with their dimensions.
+    Tension,
+    /// Demand against supply.
+    Gap,
+    /// Skills asked, covered or not by the campus' certifications.
+    Skills,
+}
+
+impl TableKind {
+    /// From its name in URLs and file names.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "tension" => Some(Self::Tension),
+            "ecart" | "gap" => Some(Self::Gap),
+            "competences" | "skills" => Some(Self::Skills),
+            _ => None,
+        }
+    }
+
+    /// Its name in URLs and file names.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Tension => "tension",
+            Self::Gap => "ecart",
+            Self::Skills => "competences",
+        }
+    }
+}
+
+/// Rounds to two decimals.
+fn two(v: f64) -> serde_json::Value {
+    serde_json::json!((v * 100.0).round() / 100.0)
+}
+
+fn opt_two(v: Option<f64>) -> serde_json::Value {
+    v.map_or(serde_json::Value::Null, two)
+}
+
+impl Observatory {
+    /// One table as columns and typed cells (numbers stay numbers in JSON).
+    pub fn records(&self, kind: TableKind) -> (Vec<&'static str>, Vec<Vec<serde_json::Value>>) {
+        use serde_json::json;
+        match kind {
+            TableKind::Tension => {
+                let mut columns = vec![
+                    "rank",
+                    "code_rome",
+                    "label",
+                    "in_sector",
+                    "period",
+                    "level",
+                    "offers",
+                    "jobseekers",
+                    "bmo_difficult_pct",
+                    "postings",
+                ];
+                columns.extend(DIMENSION_COLUMNS);
+                let rows = self
+                    .metiers
+                    .iter()
+                    .enumerate()
+                    .map(|(i, m)| {
+                        let mut r = vec![
+                            json!(i + 1),
+                            json!(m.code_rome),
+                            json!(m.label),
+                            json!(m.in_sector),
+                            json!(m.period),
+                            json!(m.level),
+                            opt_two(m.offers),
+                            opt_two(m.jobseekers),
+                            opt_two(m.bmo_difficult_pct),
+                            json!(m.postings),
+                        ];
+                        r.extend(m.dimensions.iter().map(|d| json!(d.level)));
+                        r
+                    })
+                    .collect();
+                (columns, rows)
+            }
+            TableKind::Gap => (
+                vec![
+                    "code_rome",
+                    "label",
+                    "level",
+                    "bmo_projects",
+                    "postings",
+                    "positions",
+                    "demand",
+                    "demand_source",
+                    "supply",
+                    "gap",
+                    "ratio",
+                ],
+                self.metiers
+                    .iter()
+                    .map(|m| {
+                        vec![
+                            json!(m.code_rome),
+                            json!(m.label),
+                            json!(m.level),
+                            opt_two(m.bmo_projects),
+                            json!(m.postings),
+                            json!(m.positions),
+                            opt_two(m.demand),
+                            json!(m.demand_source),
+                            two(m.supply),
+                            opt_two(m.gap),
+                            opt_two(m.ratio),
+                        ]
+                    })
+                    .collect(),
+            ),
+            TableKind::Skills => {
+                let mut rows = Vec::new();
+                for m in &self.metiers {
+                    for (code, label, n) in &m.top_skills {
+                        let covered = !m.uncovered_skills.iter().any(|u| u.0 == *code);
+                        rows.push(vec![
+                            json!(m.code_rome),
+                            json!(m.label),
+                            json!(code),
+                            json!(label),
+                            json!(n),
+                            json!(covered),
+                        ]);
+                    }
+                }
+                (
+                    vec![
+                        "code_rome",
+                        "label",
+                        "code_ogr",
+                        "skill",
+                        "postings",
+                        "covered",
+                    ],
+                    rows,
+                )
+            }
+        }
+    }
+
+    /// One table as a CSV (`;`, UTF-8 with BOM) or ODS file, with its media type.
+    pub fn export(&self, kind: TableKind, ods: bool) -> Result<(Vec<u8>, &'static str), AppError> {
+        let (headers, cells) = self.text_table(kind);
+        let table = ingest::sheet::Table::new(headers, cells);
+        let format = if ods {
+            ingest::sheet::SheetFormat::Ods
+        } else {
+            ingest::sheet::SheetFormat::Csv
+        };
+        let mut bytes = Vec::new();
+        ingest::sheet::write_table(&table, format, &mut bytes)
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        Ok((bytes, format.media_type()))
+    }
+
+    /// One table as text cells, for CSV and ODS exports.
+    pub fn text_table(&self, kind: TableKind) -> (Vec<String>, Vec<Vec<String>>) {
+        let (columns, rows) = self.records(kind);
+        let text = |v: &serde_json::Value| match v {
+            serde_json::Value::Null => String::new(),
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Bool(true) => "oui".into(),
+            serde_json::Value::Bool(false) => "non".into(),
+            other => other.to_string(),
+        };
+        (
+            columns.into_iter().map(str::to_owned).collect(),
+            rows.iter().map(|r| r.iter().map(text).collect()).collect(),
+        )
+    }
+}
+
+/// Column names of the dimensions, in the order of `INDICATORS[1..9]`.
+const DIMENSION_COLUMNS: [&str; 8] = [
+    "perspective",
+    "int_emb",
+    "main_oeuvre",
+    "dur_empl",
+    "cond_travail",
+    "mismatch_geo",
+    "specif_form_empl",
+    "attr_salariale",
+];
+
 /// The rounded mean of levels weighted by `w` (equal weights when all zero).
 fn weighted_level(levels: &[(i64, f64)]) -> Option<u8> {
     if levels.is_empty() {

@@ -1060,7 +1060,7 @@ fn write_table(
 /// Prints records as a table (tab-separated), CSV or JSON (an array of
 /// objects with the same keys).
 fn print_records(
-    columns: &[&str],
+    columns: &[&'static str],
     rows: &[Vec<serde_json::Value>],
     format: AnalyseFormat,
 ) -> anyhow::Result<()> {
@@ -1108,14 +1108,21 @@ fn print_records(
     Ok(())
 }
 
-/// Rounds to two decimals for display.
-fn two(v: f64) -> serde_json::Value {
-    serde_json::json!((v * 100.0).round() / 100.0)
+/// Prints one table of the observatory, its warnings on standard error.
+fn print_observatory(
+    o: &app::observatory::Observatory,
+    kind: app::observatory::TableKind,
+    format: AnalyseFormat,
+) -> anyhow::Result<()> {
+    for w in &o.warnings {
+        eprintln!("{w}");
+    }
+    let (columns, rows) = o.records(kind);
+    print_records(&columns, &rows, format)
 }
 
 /// `analyse tension|gap|skills` on a campus' data.
 async fn analyse(config: Config, c: AnalyseCommand) -> anyhow::Result<ExitCode> {
-    use serde_json::json;
     if let AnalyseCommand::BenchPostings { file, areas_out } = c {
         return bench_postings(config, &file, &areas_out).await;
     }
@@ -1137,49 +1144,7 @@ async fn analyse(config: Config, c: AnalyseCommand) -> anyhow::Result<ExitCode> 
                 .observatory(&operator, &slug, None, period.as_deref())
                 .await
                 .map_err(app_error)?;
-            for w in &o.warnings {
-                eprintln!("{w}");
-            }
-            let mut columns = vec![
-                "rank",
-                "code_rome",
-                "label",
-                "in_sector",
-                "period",
-                "level",
-                "offers",
-                "jobseekers",
-                "bmo_difficult_pct",
-                "postings",
-            ];
-            let dims: Vec<String> = o
-                .metiers
-                .first()
-                .map(|m| m.dimensions.iter().map(|d| d.code.to_lowercase()).collect())
-                .unwrap_or_default();
-            columns.extend(dims.iter().map(String::as_str));
-            let rows: Vec<Vec<serde_json::Value>> = o
-                .metiers
-                .iter()
-                .enumerate()
-                .map(|(i, m)| {
-                    let mut r = vec![
-                        json!(i + 1),
-                        json!(m.code_rome),
-                        json!(m.label),
-                        json!(m.in_sector),
-                        json!(m.period),
-                        json!(m.level),
-                        m.offers.map(two).unwrap_or(json!(null)),
-                        m.jobseekers.map(two).unwrap_or(json!(null)),
-                        m.bmo_difficult_pct.map(two).unwrap_or(json!(null)),
-                        json!(m.postings),
-                    ];
-                    r.extend(m.dimensions.iter().map(|d| json!(d.level)));
-                    r
-                })
-                .collect();
-            print_records(&columns, &rows, format)?;
+            print_observatory(&o, app::observatory::TableKind::Tension, format)?;
         }
         AnalyseCommand::Gap {
             campus,
@@ -1190,59 +1155,15 @@ async fn analyse(config: Config, c: AnalyseCommand) -> anyhow::Result<ExitCode> 
             let slug = campus_slug(&app, campus).await?;
             let what_if = match what_if {
                 None => None,
-                Some(text) => {
-                    let (code, places) = text
-                        .split_once('=')
-                        .and_then(|(c, p)| Some((c.trim().parse().ok()?, p.trim().parse().ok()?)))
-                        .with_context(|| {
-                            format!("--what-if « {text} » : attendu CODE_CERTIFICATION=PLACES, par exemple 12345=15")
-                        })?;
-                    Some(app::observatory::WhatIf {
-                        certification_code: code,
-                        places,
-                    })
-                }
+                Some(text) => Some(app::observatory::WhatIf::parse(&text).with_context(|| {
+                    format!("--what-if « {text} » : attendu CODE_CERTIFICATION=PLACES, par exemple 12345=15")
+                })?),
             };
             let o = app
                 .observatory(&operator, &slug, what_if, period.as_deref())
                 .await
                 .map_err(app_error)?;
-            for w in &o.warnings {
-                eprintln!("{w}");
-            }
-            let columns = [
-                "code_rome",
-                "label",
-                "level",
-                "bmo_projects",
-                "postings",
-                "positions",
-                "demand",
-                "demand_source",
-                "supply",
-                "gap",
-                "ratio",
-            ];
-            let rows: Vec<Vec<serde_json::Value>> = o
-                .metiers
-                .iter()
-                .map(|m| {
-                    vec![
-                        json!(m.code_rome),
-                        json!(m.label),
-                        json!(m.level),
-                        m.bmo_projects.map(two).unwrap_or(json!(null)),
-                        json!(m.postings),
-                        json!(m.positions),
-                        m.demand.map(two).unwrap_or(json!(null)),
-                        json!(m.demand_source),
-                        two(m.supply),
-                        m.gap.map(two).unwrap_or(json!(null)),
-                        m.ratio.map(two).unwrap_or(json!(null)),
-                    ]
-                })
-                .collect();
-            print_records(&columns, &rows, format)?;
+            print_observatory(&o, app::observatory::TableKind::Gap, format)?;
         }
         AnalyseCommand::Skills { campus, format } => {
             let slug = campus_slug(&app, campus).await?;
@@ -1250,29 +1171,7 @@ async fn analyse(config: Config, c: AnalyseCommand) -> anyhow::Result<ExitCode> 
                 .observatory(&operator, &slug, None, None)
                 .await
                 .map_err(app_error)?;
-            let columns = [
-                "code_rome",
-                "label",
-                "code_ogr",
-                "skill",
-                "postings",
-                "covered",
-            ];
-            let mut rows = Vec::new();
-            for m in &o.metiers {
-                for (code, label, n) in &m.top_skills {
-                    let covered = !m.uncovered_skills.iter().any(|u| u.0 == *code);
-                    rows.push(vec![
-                        json!(m.code_rome),
-                        json!(m.label),
-                        json!(code),
-                        json!(label),
-                        json!(n),
-                        json!(covered),
-                    ]);
-                }
-            }
-            print_records(&columns, &rows, format)?;
+            print_observatory(&o, app::observatory::TableKind::Skills, format)?;
         }
         AnalyseCommand::BenchPostings { .. } => unreachable!("handled above"),
     }

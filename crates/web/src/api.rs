@@ -28,7 +28,8 @@ use crate::Routes;
     ),
     paths(
         list_formations, get_formation, list_occupations, get_occupation, list_members,
-        get_member, get_certification, list_campuses, create_member, create_formation, me
+        get_member, get_certification, list_campuses, create_member, create_formation, me,
+        campus_observatory
     ),
     components(schemas(
         FormationItem, FormationList, FormationDetail, SessionItem, OccupationItem, OccupationList,
@@ -67,6 +68,7 @@ pub(crate) fn routes(r: Routes) -> Routes {
         .post("/campuses/{slug}/members", create_member)
         .post("/campuses/{slug}/formations", create_formation)
         .get("/me", me)
+        .get("/campuses/{slug}/observatory", campus_observatory)
 }
 
 async fn openapi() -> Json<utoipa::openapi::OpenApi> {
@@ -536,6 +538,44 @@ pub struct MeGrant {
 }
 
 /// Who the token (or session) belongs to.
+/// The observatory of a campus (docs/OBSERVATORY.md): perimeter, sources,
+/// métiers of the sector ranked by tension with their dimensions, demand,
+/// supply, gap and skills. For the campus' managers and observers.
+#[utoipa::path(get, path = "/api/v1/campuses/{slug}/observatory", tag = "passerelle", security(("bearer" = [])),
+    params(
+        ("slug" = String, Path, description = "Campus"),
+        ("period" = Option<String>, Query, description = "Période de tension (AAAA ; défaut : la dernière)"),
+        ("certification" = Option<i64>, Query, description = "Simulation : code de la certification ouverte"),
+        ("places" = Option<i64>, Query, description = "Simulation : places ouvertes")
+    ),
+    responses((status = 200, description = "L'observatoire du campus"), (status = 401, body = ApiError),
+        (status = 403, body = ApiError), (status = 404, body = ApiError), (status = 422, body = ApiError)))]
+async fn campus_observatory(
+    State(app): State<App>,
+    RequestActor(actor): RequestActor,
+    Path(slug): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<app::observatory::Observatory> {
+    let p = crate::pages::Params::parse(raw);
+    let what_if = match (p.one("certification"), p.one("places")) {
+        (None, None) => None,
+        (c, n) => Some(api(app::observatory::WhatIf::parse(&format!(
+            "{}={}",
+            c.unwrap_or_default(),
+            n.unwrap_or_default()
+        ))
+        .ok_or_else(|| {
+            AppError::Invalid(vec![domain::network::FieldError::new(
+                "places",
+                "certification (code) et places (entier positif) sont attendus ensemble",
+            )])
+        }))?),
+    };
+    Ok(Json(api(app
+        .observatory(&actor, &slug, what_if, p.one("period").as_deref())
+        .await)?))
+}
+
 #[utoipa::path(get, path = "/api/v1/me", tag = "passerelle", security(("bearer" = [])),
     responses((status = 200, body = Me), (status = 401, body = ApiError)))]
 async fn me(RequestActor(actor): RequestActor) -> ApiResult<Me> {

@@ -10,6 +10,7 @@ mod edit;
 mod error;
 mod limit;
 mod mail;
+mod observatory;
 mod pages;
 mod privacy;
 
@@ -84,7 +85,7 @@ fn site_routes() -> Routes {
     let r = Routes::new("")
         .get("/healthz", healthz)
         .get("/static/style.css", stylesheet);
-    let r = account::routes(pages::routes(r));
+    let r = account::routes(observatory::routes(pages::routes(r)));
     let r = privacy::routes(edit::routes(r));
     admin::routes(mail::routes(r))
 }

@@ -120,6 +120,8 @@ struct CampusPage {
     v: CampusView,
     /// Whether the visitor manages this campus (links to its tools).
     manageable: bool,
+    /// May read the observatory (managers, observers, network admins).
+    observable: bool,
 }
 
 async fn campus(
@@ -134,7 +136,20 @@ async fn campus(
         app::Action::Manage,
         app::Resource::Campus(v.campus.id),
     );
-    render(&CampusPage { nav, v, manageable }, manageable)
+    let observable = app::policy::allows(
+        &actor,
+        app::Action::ReadAggregate,
+        app::Resource::Campus(v.campus.id),
+    );
+    render(
+        &CampusPage {
+            nav,
+            v,
+            manageable,
+            observable,
+        },
+        manageable || observable,
+    )
 }
 
 #[derive(Template)]

@@ -993,6 +993,38 @@ async fn authorization_matrix(d: &Demo) -> usize {
                         ..Expect::all(403)
                     },
                 ),
+                // The observatory of campus A, its exports and its JSON:
+                // aggregates for its managers and observers, and the network.
+                ("GET", "/campus/{slug}/observatoire") => (
+                    "/campus/demo/observatoire".into(),
+                    Expect {
+                        visitor: 401,
+                        observer_a: 200,
+                        manager_a: 200,
+                        admin: 200,
+                        ..Expect::all(403)
+                    },
+                ),
+                ("GET", "/campus/{slug}/observatoire/{table}") => (
+                    "/campus/demo/observatoire/ecart.csv".into(),
+                    Expect {
+                        visitor: 401,
+                        observer_a: 200,
+                        manager_a: 200,
+                        admin: 200,
+                        ..Expect::all(403)
+                    },
+                ),
+                ("GET", "/api/v1/campuses/{slug}/observatory") => (
+                    "/api/v1/campuses/demo/observatory".into(),
+                    Expect {
+                        visitor: 401,
+                        observer_a: 200,
+                        manager_a: 200,
+                        admin: 200,
+                        ..Expect::all(403)
+                    },
+                ),
                 ("GET", "/metiers/{code}") => ("/metiers/K1207".into(), Expect::all(200)),
                 ("GET", "/api/v1/occupations/{code_rome}") => {
                     ("/api/v1/occupations/K1207".into(), Expect::all(200))

@@ -77,6 +77,7 @@ CREATE TABLE posting_demand (
     PRIMARY KEY (code_rome, employment_area_code, month)
 );
 CREATE INDEX posting_demand_departement ON posting_demand (departement_code);
+CREATE INDEX posting_demand_area ON posting_demand (employment_area_code);
 -- Postings asking each ROME compétence or savoir, per ROME × département.
 CREATE TABLE posting_skill_demand (
     code_rome TEXT NOT NULL,
@@ -85,3 +86,4 @@ CREATE TABLE posting_skill_demand (
     postings BIGINT NOT NULL,
     PRIMARY KEY (code_rome, departement_code, code_ogr)
 );
+CREATE INDEX posting_skill_demand_departement ON posting_skill_demand (departement_code);

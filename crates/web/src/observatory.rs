@@ -1,0 +1,242 @@
+//! The observatory page of a campus, its exports (CSV, ODS) and its JSON.
+//! Charts are SVG drawn on the server from the same figures as the tables
+//! beside them, so they read without JavaScript and every figure is also
+//! in a table.
+
+use askama::Template;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+
+use app::observatory::{Observatory, TableKind, WhatIf};
+use app::{App, AppError};
+
+use crate::auth::{Nav, RequestActor};
+use crate::error::WebError;
+use crate::pages::{render, Params};
+use crate::Routes;
+
+pub(crate) fn routes(r: Routes) -> Routes {
+    r.get("/campus/{slug}/observatoire", page)
+        .get("/campus/{slug}/observatoire/{table}", export)
+}
+
+/// One bar pair of the demand/supply chart, in SVG units.
+struct Bar {
+    label: String,
+    y: usize,
+    demand: f64,
+    supply: f64,
+    demand_width: f64,
+    supply_width: f64,
+}
+
+/// Width of the bar area of the chart.
+const BAR_AREA: f64 = 420.0;
+
+fn bars(o: &Observatory) -> (Vec<Bar>, usize) {
+    let mut rows: Vec<_> = o
+        .metiers
+        .iter()
+        .filter(|m| m.demand.unwrap_or(0.0) > 0.0 || m.supply > 0.0)
+        .collect();
+    rows.sort_by(|a, b| {
+        b.demand
+            .unwrap_or(0.0)
+            .max(b.supply)
+            .total_cmp(&a.demand.unwrap_or(0.0).max(a.supply))
+    });
+    rows.truncate(12);
+    let max = rows
+        .iter()
+        .map(|m| m.demand.unwrap_or(0.0).max(m.supply))
+        .fold(0.0, f64::max)
+        .max(1.0);
+    let bars = rows
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let demand = m.demand.unwrap_or(0.0);
+            Bar {
+                label: truncate(&m.label, 38),
+                y: 30 + i * 34,
+                demand,
+                supply: m.supply,
+                demand_width: demand / max * BAR_AREA,
+                supply_width: m.supply / max * BAR_AREA,
+            }
+        })
+        .collect::<Vec<_>>();
+    let height = 40 + bars.len() * 34;
+    (bars, height)
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_owned()
+    } else {
+        format!("{}…", s.chars().take(n - 1).collect::<String>())
+    }
+}
+
+#[derive(Template)]
+#[template(path = "observatoire.html")]
+struct ObservatoryPage {
+    nav: Nav,
+    o: Observatory,
+    bars: Vec<Bar>,
+    chart_height: usize,
+    /// The campus' certifications, for the what-if form: code, label.
+    certifications: Vec<(i64, String)>,
+    what_if: Option<WhatIf>,
+    what_if_error: Option<String>,
+    /// Base observatory without the what-if, to show the gap before.
+    before: Option<Observatory>,
+}
+
+impl ObservatoryPage {
+    fn level_class(&self, level: &Option<u8>) -> &'static str {
+        match level {
+            Some(5) => "lvl lvl5",
+            Some(4) => "lvl lvl4",
+            Some(3) => "lvl lvl3",
+            Some(2) => "lvl lvl2",
+            Some(1) => "lvl lvl1",
+            _ => "lvl",
+        }
+    }
+    fn num(&self, v: &Option<f64>) -> String {
+        v.map_or_else(|| "—".to_owned(), fmt_num)
+    }
+    fn num0(&self, v: &f64) -> String {
+        fmt_num(*v)
+    }
+    fn gap_before(&self, code: &str) -> String {
+        self.before
+            .as_ref()
+            .and_then(|b| b.metiers.iter().find(|m| m.code_rome == code))
+            .map_or_else(|| "—".to_owned(), |m| self.num(&m.gap))
+    }
+}
+
+/// A figure with at most one decimal, French style.
+fn fmt_num(v: f64) -> String {
+    let r = (v * 10.0).round() / 10.0;
+    if r.fract() == 0.0 {
+        format!("{r:.0}")
+    } else {
+        format!("{r:.1}").replace('.', ",")
+    }
+}
+
+async fn page(
+    State(app): State<App>,
+    nav: Nav,
+    RequestActor(actor): RequestActor,
+    Path(slug): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, WebError> {
+    let p = Params::parse(raw);
+    let period = p.one("periode").filter(|s| !s.is_empty());
+    let (what_if, what_if_error) = match (p.one("certification"), p.one("places")) {
+        (Some(c), Some(n)) if !c.is_empty() || !n.is_empty() => {
+            match WhatIf::parse(&format!("{c}={n}")) {
+                Some(w) => (Some(w), None),
+                None => (
+                    None,
+                    Some(
+                        "Choisissez une certification et un nombre de places entier positif."
+                            .to_owned(),
+                    ),
+                ),
+            }
+        }
+        _ => (None, None),
+    };
+    let o = app
+        .observatory(&actor, &slug, None, period.as_deref())
+        .await?;
+    let (o, before, what_if_error) = match what_if {
+        Some(w) => match app
+            .observatory(&actor, &slug, Some(w), period.as_deref())
+            .await
+        {
+            Ok(with) => (with, Some(o), what_if_error),
+            Err(AppError::NotFound(_)) => (
+                o,
+                None,
+                Some(format!(
+                    "La certification {} n'est reliée à aucun métier : simulation impossible.",
+                    w.certification_code
+                )),
+            ),
+            Err(e) => return Err(e.into()),
+        },
+        None => (o, None, what_if_error),
+    };
+    let campus = app.campus(&slug).await?;
+    let mut certifications: Vec<(i64, String)> = app
+        .store
+        .formations(campus.id, store::Visibility::All, None)
+        .await
+        .map_err(AppError::from)?
+        .into_iter()
+        .filter_map(|f| {
+            Some((
+                f.certification_code?,
+                f.certification_label.unwrap_or(f.title),
+            ))
+        })
+        .collect();
+    certifications.sort();
+    certifications.dedup_by_key(|c| c.0);
+    let (bars, chart_height) = bars(&o);
+    render(
+        &ObservatoryPage {
+            nav,
+            o,
+            bars,
+            chart_height,
+            certifications,
+            what_if,
+            what_if_error,
+            before,
+        },
+        true,
+    )
+}
+
+/// `/campus/{slug}/observatoire/{tension|ecart|competences}.{csv|ods}`.
+async fn export(
+    State(app): State<App>,
+    RequestActor(actor): RequestActor,
+    Path((slug, file)): Path<(String, String)>,
+) -> Result<Response, WebError> {
+    let (name, ext) = file
+        .rsplit_once('.')
+        .ok_or_else(|| WebError::page(AppError::NotFound(file.clone())))?;
+    let kind =
+        TableKind::parse(name).ok_or_else(|| WebError::page(AppError::NotFound(file.clone())))?;
+    let ods = match ext {
+        "csv" => false,
+        "ods" => true,
+        _ => return Err(WebError::page(AppError::NotFound(file.clone()))),
+    };
+    let o = app.observatory(&actor, &slug, None, None).await?;
+    let (bytes, media_type) = o.export(kind, ods)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, media_type.to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"observatoire-{slug}-{}.{ext}\"",
+                    kind.name()
+                ),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        bytes,
+    )
+        .into_response())
+}
