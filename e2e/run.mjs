@@ -352,7 +352,9 @@ async function observatoryJourney(page) {
   expect(rows > 10, `the ranked table lists the sector's métiers (${rows} rows)`);
   const first = rows > 0 ? (await ranked.first().innerText()) : '';
   expect(/\d\/5/.test(first), `the first métier shows its tension level: « ${first.slice(0, 80)} »`);
-  expect((await page.locator('figure.chart svg[role="img"] title').count()) === 1, 'the chart has a text alternative');
+  const charts = await page.locator('figure.chart svg[role="img"]').count();
+  const titled = await page.locator('figure.chart svg[role="img"] > title').count();
+  expect(charts >= 2 && titled === charts, `every chart (${charts}: needs and places, outcomes) has a text alternative`);
   expect(fold(await page.locator('main').innerText()).includes('synthetiques'), 'the synthetic postings are said to be synthetic');
   const select = page.getByLabel('Certification', { exact: true });
   const options = await select.locator('option').count();

@@ -74,3 +74,10 @@ ship tension/labonneboite_lbb-pse_bassin-emploi_code-insee.csv observatoire/labo
 ship rome-crosswalks/dares_Rome-V3_vers_Fap-2009_Table.csv observatoire/dares_Rome-V3_vers_Fap-2009_Table.csv
 ship tension/labonneboite_metiers_tension_2019.csv observatoire/labonneboite_metiers_tension_2019.csv
 ship tension/labonneboite_metiers_tension.csv observatoire/labonneboite_metiers_tension.csv
+
+# Graduate outcomes: InserJeunes per formation × région (via Orion) and per
+# establishment (DEPP), and the BCN tables that name their codes.
+for f in bcn_nNiveauFormationDiplome_.csv bcn_nFormationDiplome_.csv bcn_nMef.csv orion_ij_region_data.csv \
+    depp-2022-etablissements-2022_2023-pro.csv depp-2022-etablissements-2022_2023-apprentissage.csv; do
+    ship "inserjeunes/$f" "inserjeunes/$f"
+done

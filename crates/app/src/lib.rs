@@ -13,6 +13,7 @@ pub mod indexer;
 pub mod mail;
 pub mod map;
 pub mod observatory;
+pub mod outcomes;
 pub mod policy;
 pub mod privacy;
 pub mod synthetic;

@@ -314,6 +314,14 @@ impl App {
         if self.store.tension_sources().await?.is_empty() {
             self.import_shipped_tension().await?;
         }
+        if self
+            .store
+            .outcome_source_checksum(crate::outcomes::SHIPPED_OUTCOMES[3])
+            .await?
+            .is_none()
+        {
+            self.import_shipped_outcomes().await?;
+        }
         if self.store.posting_totals().await?.postings == 0 {
             let campus = self.campus(crate::demo::DEMO_SLUG).await?;
             let deps: Vec<String> = self
@@ -413,8 +421,19 @@ pub struct Observatory {
     pub synthetic_postings: bool,
     /// Métiers, most in difficulty first.
     pub metiers: Vec<MetierLine>,
+    /// Graduate outcomes of the campus' formations (InserJeunes).
+    pub outcomes: Vec<FormationOutcome>,
     /// What the page must say about thin or missing data.
     pub warnings: Vec<String>,
+}
+
+/// The outcomes of one formation of the campus: the latest millésime of its
+/// certification in its région, one line per voie.
+#[derive(Debug, Clone, Serialize)]
+pub struct FormationOutcome {
+    pub formation_id: i64,
+    pub title: String,
+    pub outcome: store::OutcomeRow,
 }
 
 /// « Open N places of certification C » for the what-if of the gap.
@@ -444,6 +463,8 @@ pub enum TableKind {
     Gap,
     /// Skills asked, covered or not by the campus' certifications.
     Skills,
+    /// Graduate outcomes of the campus' formations.
+    Outcomes,
 }
 
 impl TableKind {
@@ -453,6 +474,7 @@ impl TableKind {
             "tension" => Some(Self::Tension),
             "ecart" | "gap" => Some(Self::Gap),
             "competences" | "skills" => Some(Self::Skills),
+            "devenir" | "outcomes" => Some(Self::Outcomes),
             _ => None,
         }
     }
@@ -463,6 +485,7 @@ impl TableKind {
             Self::Tension => "tension",
             Self::Gap => "ecart",
             Self::Skills => "competences",
+            Self::Outcomes => "devenir",
         }
     }
 }
@@ -547,6 +570,44 @@ impl Observatory {
                             two(m.supply),
                             opt_two(m.gap),
                             opt_two(m.ratio),
+                        ]
+                    })
+                    .collect(),
+            ),
+            TableKind::Outcomes => (
+                vec![
+                    "formation_id",
+                    "formation",
+                    "cfd",
+                    "millesime",
+                    "region",
+                    "voie",
+                    "rncp_level",
+                    "leavers",
+                    "employment_6m_pct",
+                    "employment_12m_pct",
+                    "further_study_pct",
+                    "favourable_pct",
+                    "quadrant",
+                ],
+                self.outcomes
+                    .iter()
+                    .map(|f| {
+                        let o = &f.outcome;
+                        vec![
+                            json!(f.formation_id),
+                            json!(f.title),
+                            json!(o.cfd),
+                            json!(o.millesime),
+                            json!(o.region_code),
+                            json!(o.voie),
+                            json!(o.rncp_level),
+                            json!(o.leavers),
+                            opt_two(o.rate_employed_6m),
+                            opt_two(o.rate_employed_12m),
+                            opt_two(o.rate_further_study),
+                            opt_two(o.rate_favourable),
+                            json!(o.quadrant),
                         ]
                     })
                     .collect(),
@@ -951,15 +1012,42 @@ impl App {
                 .then(a.code_rome.cmp(&b.code_rome))
         });
 
+        let mut outcomes = Vec::new();
+        for f in &formations {
+            let (regional, _) = self.formation_outcomes(f).await?;
+            let Some(latest) = regional.first().map(|r| r.millesime.clone()) else {
+                continue;
+            };
+            // One line per voie: the code with the most leavers.
+            let mut best: BTreeMap<String, store::OutcomeRow> = BTreeMap::new();
+            for r in regional.into_iter().filter(|r| r.millesime == latest) {
+                let keep = best
+                    .get(&r.voie)
+                    .is_none_or(|b| r.leavers.unwrap_or(0) > b.leavers.unwrap_or(0));
+                if keep {
+                    best.insert(r.voie.clone(), r);
+                }
+            }
+            outcomes.extend(best.into_values().map(|outcome| FormationOutcome {
+                formation_id: f.id,
+                title: f.title.clone(),
+                outcome,
+            }));
+        }
         let mut warnings = Vec::new();
         if values.is_empty() {
             warnings.push("Aucun indicateur de tension n'est importé pour ce territoire (passerelle import tension).".to_owned());
-        } else if metiers.iter().filter(|m| m.level.is_some()).count() < 10 {
-            warnings.push(format!(
-                "Les indicateurs de tension publiés sont rares sur ce territoire : {} métier(s) du secteur seulement ont un niveau. \
-                 Les autres ne sont pas estimés.",
-                metiers.iter().filter(|m| m.level.is_some()).count()
-            ));
+        } else {
+            let sector: Vec<&MetierLine> = metiers.iter().filter(|m| m.in_sector).collect();
+            let without = sector.iter().filter(|m| m.level.is_none()).count();
+            if without > 0 {
+                warnings.push(format!(
+                    "Les indicateurs de tension publiés sont partiels sur ce territoire : {without} des {} métiers du secteur \
+                     affichés n'ont pas de niveau (la source publiée ne couvre pas toutes les paires métier × bassin). \
+                     Ils ne sont pas estimés : seules leurs autres données sont montrées.",
+                    sector.len()
+                ));
+            }
         }
         if synthetic {
             warnings.push("Les offres d'emploi comptées sont synthétiques (générées pour la démonstration), pas de vraies offres.".to_owned());
@@ -976,6 +1064,7 @@ impl App {
             posting_months,
             synthetic_postings: synthetic,
             metiers,
+            outcomes,
             warnings,
         })
     }

@@ -150,6 +150,10 @@ pub struct FormationView {
     pub private: bool,
     /// Whether the actor may edit it.
     pub editable: bool,
+    /// InserJeunes outcomes of its certification in its région, latest first.
+    pub outcomes: Vec<store::OutcomeRow>,
+    /// InserJeunes outcomes of its provider as an establishment.
+    pub establishment_outcomes: Vec<store::EstablishmentOutcomeRow>,
 }
 
 /// A ROME fiche's page.
@@ -320,7 +324,10 @@ impl App {
             .find(|c| c.id == formation.campus_id)
             .ok_or_else(not_found)?;
         let (formation_campus, formation_provider) = (formation.campus_id, formation.provider_id);
+        let (outcomes, establishment_outcomes) = self.formation_outcomes(&formation).await?;
         Ok(FormationView {
+            outcomes,
+            establishment_outcomes,
             pathway_label: domain::Pathway::parse(&formation.pathway)
                 .map_or(formation.pathway.clone(), |p| p.label().to_owned()),
             modality_label: domain::Modality::parse(&formation.modality)

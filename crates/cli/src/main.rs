@@ -105,6 +105,13 @@ enum AnalyseCommand {
         #[arg(long, value_enum, default_value = "table")]
         format: AnalyseFormat,
     },
+    /// Graduate outcomes (InserJeunes) of the campus' formations, with their quadrant.
+    Outcomes {
+        #[arg(long)]
+        campus: Option<String>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: AnalyseFormat,
+    },
     /// Benchmark helper: time the counting step and the skills matching on a postings file,
     /// and write the commune → zone d'emploi table for the DuckDB baseline.
     #[command(hide = true)]
@@ -258,6 +265,14 @@ enum ImportCommand {
     },
     /// Import job postings (France Travail « offres d'emploi v2 », JSON array or JSON lines).
     Postings { file: PathBuf },
+    /// Import graduate outcomes: InserJeunes per formation × région or per establishment, or
+    /// a BCN table that names their codes. Without FILE: the files shipped in data/inserjeunes/.
+    Inserjeunes {
+        file: Option<PathBuf>,
+        /// Millésime of an establishment file (AAAA_AAAA) when its name does not say it.
+        #[arg(long)]
+        period: Option<String>,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -916,13 +931,38 @@ async fn import(config: Config, c: ImportCommand) -> anyhow::Result<ExitCode> {
                     }
                     Ok(ExitCode::SUCCESS)
                 }
-                Err(ImportError::Refused { file, problems }) => {
-                    eprintln!("{file} refusé, rien n'a été importé :");
-                    for p in problems {
-                        eprintln!("  {p}");
-                    }
-                    Ok(ExitCode::from(2))
+                Err(ImportError::Refused { file, problems }) => Ok(refused(&file, &problems)),
+                Err(e) => Err(import_error(e)),
+            };
+        }
+        ImportCommand::Inserjeunes { file, period } => {
+            let results = match file {
+                Some(file) => {
+                    let name = file.display().to_string();
+                    app.import_inserjeunes(&name, &read(&file)?, period.as_deref())
+                        .await
+                        .map(|r| vec![(name, r)])
                 }
+                None => app.import_shipped_outcomes().await,
+            };
+            return match results {
+                Ok(results) => {
+                    for (name, r) in results {
+                        if r.unchanged {
+                            println!(
+                                "{name} ({}) : déjà importé à l'identique, rien à faire.",
+                                r.kind
+                            );
+                        } else {
+                            println!(
+                                "{name} ({}) : {} ligne(s) importée(s), {} sans libellé BCN.",
+                                r.kind, r.rows, r.unlabelled
+                            );
+                        }
+                    }
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(ImportError::Refused { file, problems }) => Ok(refused(&file, &problems)),
                 Err(e) => Err(import_error(e)),
             };
         }
@@ -947,13 +987,7 @@ async fn import(config: Config, c: ImportCommand) -> anyhow::Result<ExitCode> {
                     );
                     Ok(ExitCode::SUCCESS)
                 }
-                Err(ImportError::Refused { file, problems }) => {
-                    eprintln!("{file} refusé, rien n'a été importé :");
-                    for p in problems {
-                        eprintln!("  {p}");
-                    }
-                    Ok(ExitCode::from(2))
-                }
+                Err(ImportError::Refused { file, problems }) => Ok(refused(&file, &problems)),
                 Err(e) => Err(import_error(e)),
             };
         }
@@ -1108,6 +1142,18 @@ fn print_records(
     Ok(())
 }
 
+/// Says why a file was refused (its first 20 problems) and gives exit code 2.
+fn refused(file: &str, problems: &[String]) -> ExitCode {
+    eprintln!("{file} refusé, rien n'a été importé :");
+    for p in problems.iter().take(20) {
+        eprintln!("  {p}");
+    }
+    if problems.len() > 20 {
+        eprintln!("  … et {} autre(s) problème(s).", problems.len() - 20);
+    }
+    ExitCode::from(2)
+}
+
 /// Prints one table of the observatory, its warnings on standard error.
 fn print_observatory(
     o: &app::observatory::Observatory,
@@ -1172,6 +1218,14 @@ async fn analyse(config: Config, c: AnalyseCommand) -> anyhow::Result<ExitCode> 
                 .await
                 .map_err(app_error)?;
             print_observatory(&o, app::observatory::TableKind::Skills, format)?;
+        }
+        AnalyseCommand::Outcomes { campus, format } => {
+            let slug = campus_slug(&app, campus).await?;
+            let o = app
+                .observatory(&operator, &slug, None, None)
+                .await
+                .map_err(app_error)?;
+            print_observatory(&o, app::observatory::TableKind::Outcomes, format)?;
         }
         AnalyseCommand::BenchPostings { .. } => unreachable!("handled above"),
     }

@@ -392,6 +392,7 @@ fn scenario(url: String, label: &str) {
             "token.create",
             "import.tension",
             "import.postings",
+            "import.inserjeunes",
         ] {
             assert!(
                 entries.iter().any(|e| e.action == action),
@@ -585,6 +586,26 @@ fn observatory(cli: &Cli, work: &Path) {
     );
     let err = cli.run(&["analyse", "gap", "--what-if", "quinze"]);
     assert!(!err.status.success());
+    // Graduate outcomes: shipped files imported by the demo, Guyane's
+    // région by its INSEE code, quadrants placed from 20 leavers.
+    let out = cli.ok(&["import", "inserjeunes"]);
+    assert_eq!(
+        out.matches("déjà importé à l'identique").count(),
+        6,
+        "{out}"
+    );
+    let outcomes = json(&["analyse", "outcomes", "--format", "json"]);
+    assert!(!outcomes.is_empty());
+    assert!(outcomes.iter().all(|r| r["region"] == "03"), "{outcomes:?}");
+    assert!(outcomes.iter().any(|r| r["quadrant"].is_string()));
+    for r in &outcomes {
+        if r["leavers"].as_i64().unwrap_or(0) < 20 {
+            assert!(r["quadrant"].is_null(), "{r}");
+        }
+    }
+    let broken = write(work, "ij.csv", "id;millesime;code_region_ij;code_region;voie;cfd;mefstat11;nb_annee_term;nb_sortant;nb_en_emploi_6_mois;nb_en_emploi_12_mois;nb_poursuite_etudes\nx;2022_2023;08;03;scolaire;;1;10;-3;1;1;1\n");
+    let err = cli.refused(&["import", "inserjeunes", &s(&broken)]);
+    assert!(err.contains("ligne 2") && err.contains("effectif"), "{err}");
     let skills = json(&["analyse", "skills", "--format", "json"]);
     assert!(!skills.is_empty());
     let csv = cli.ok(&["analyse", "gap", "--format", "csv"]);

@@ -159,6 +159,9 @@ pub struct Certification {
     pub nsf: Option<String>,
     pub code_rncp: Option<String>,
     pub code_rs: Option<String>,
+    /// Code formation diplôme of the Éducation nationale (BCN), which
+    /// InserJeunes uses.
+    pub cfd: Option<String>,
     pub certifier: Option<String>,
     pub active: bool,
     pub updated_on: Option<String>,

@@ -1,5 +1,6 @@
 //! Readers of the files Passerelle imports: LHÉO offers, spreadsheets, reference data,
 //! tension indicators and job postings.
+pub mod inserjeunes;
 pub mod lheo;
 pub mod postings;
 pub mod referentiels;

@@ -283,7 +283,7 @@ fn gz(content: &[u8]) -> Vec<u8> {
     e.finish().unwrap()
 }
 
-const CERTIF_HEADER: &str = "Code_Diplome;Libelle_Diplome;Libelle_Type_Diplome;Code_Niveau_Europeen;Date_MaJ;Code_FormaCode;Libelle_FormaCode;Code_Rome_1;Code_Rome_2;Code_Rome_3;Code_Rome_4;Code_Rome_5;Code_Nsf;Code_RNCP;Code_RS;valideur;certificateur;Etat\n";
+const CERTIF_HEADER: &str = "Code_Diplome;Libelle_Diplome;Libelle_Type_Diplome;Code_Niveau_Europeen;Date_MaJ;Code_FormaCode;Libelle_FormaCode;Code_Rome_1;Code_Rome_2;Code_Rome_3;Code_Rome_4;Code_Rome_5;Code_Nsf;Code_RNCP;Code_RS;Code_Scolarité;valideur;certificateur;Etat\n";
 
 fn certif(rows: &str) -> Vec<u8> {
     format!("{CERTIF_HEADER}{rows}").into_bytes()
@@ -475,7 +475,7 @@ fn wrong_field_count_names_the_line() {
             e,
             RefError::FieldCount {
                 line: 3,
-                expected: 18,
+                expected: 19,
                 found: 4,
                 ..
             }

@@ -10,7 +10,7 @@ const OCCUPATION_SELECT: &str = "SELECT o.code_rome, o.label, o.code_rome_parent
 
 const CERTIFICATION_SELECT: &str =
     "SELECT code, label, type_label, level, formacode, formacode_label, nsf, \
-    code_rncp, code_rs, certifier, active, updated_on FROM certifications";
+    code_rncp, code_rs, cfd, certifier, active, updated_on FROM certifications";
 
 impl Store {
     /// A ROME fiche.

@@ -324,8 +324,8 @@ macro_rules! insert_tables {
             } => {
                 bulk_insert!(
                     $c,
-                    "INSERT INTO certifications (code, label, type_label, level, formacode, formacode_label, nsf, code_rncp, code_rs, certifier, active, updated_on) ",
-                    12,
+                    "INSERT INTO certifications (code, label, type_label, level, formacode, formacode_label, nsf, code_rncp, code_rs, cfd, certifier, active, updated_on) ",
+                    13,
                     certifications,
                     |b, r| {
                         b.push_bind(r.code)
@@ -337,6 +337,7 @@ macro_rules! insert_tables {
                             .push_bind(&r.nsf)
                             .push_bind(&r.code_rncp)
                             .push_bind(&r.code_rs)
+                            .push_bind(&r.cfd)
                             .push_bind(&r.certifier)
                             .push_bind(r.active)
                             .push_bind(&r.updated_on);

@@ -157,6 +157,8 @@ pub struct CertificationRow {
     pub nsf: Option<String>,
     pub code_rncp: Option<String>,
     pub code_rs: Option<String>,
+    /// Code formation diplôme (BCN), the key of InserJeunes.
+    pub cfd: Option<String>,
     pub certifier: Option<String>,
     pub active: bool,
     pub updated_on: Option<String>,

@@ -79,6 +79,48 @@ fn truncate(s: &str, n: usize) -> String {
     }
 }
 
+/// One certification × voie of the outcomes scatter, in SVG units (the
+/// plot is 300 × 300 from (60, 20), 0–100 % on both axes).
+struct Point {
+    n: usize,
+    cx: f64,
+    cy: f64,
+    label: String,
+    voie: String,
+    employment: f64,
+    further: f64,
+    quadrant: String,
+}
+
+fn points(o: &Observatory) -> Vec<Point> {
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for f in &o.outcomes {
+        let r = &f.outcome;
+        let (Some(e), Some(s), Some(q)) = (
+            r.rate_employed_6m,
+            r.rate_further_study,
+            r.quadrant.as_ref(),
+        ) else {
+            continue;
+        };
+        if !seen.insert((r.cfd.clone(), r.voie.clone())) {
+            continue;
+        }
+        out.push(Point {
+            n: out.len() + 1,
+            cx: 60.0 + s * 3.0,
+            cy: 320.0 - e * 3.0,
+            label: r.label.clone().unwrap_or_else(|| f.title.clone()),
+            voie: r.voie.clone(),
+            employment: e,
+            further: s,
+            quadrant: q.clone(),
+        });
+    }
+    out
+}
+
 #[derive(Template)]
 #[template(path = "observatoire.html")]
 struct ObservatoryPage {
@@ -86,6 +128,7 @@ struct ObservatoryPage {
     o: Observatory,
     bars: Vec<Bar>,
     chart_height: usize,
+    points: Vec<Point>,
     /// The campus' certifications, for the what-if form: code, label.
     certifications: Vec<(i64, String)>,
     what_if: Option<WhatIf>,
@@ -95,6 +138,14 @@ struct ObservatoryPage {
 }
 
 impl ObservatoryPage {
+    /// Whether any métier has a level for the dimension at `i` (the others
+    /// are not published for this territory and their column is left out).
+    fn dim_shown(&self, i: &usize) -> bool {
+        self.o
+            .metiers
+            .iter()
+            .any(|m| m.dimensions.get(*i).is_some_and(|d| d.level.is_some()))
+    }
     fn level_class(&self, level: &Option<u8>) -> &'static str {
         match level {
             Some(5) => "lvl lvl5",
@@ -191,12 +242,14 @@ async fn page(
     certifications.sort();
     certifications.dedup_by_key(|c| c.0);
     let (bars, chart_height) = bars(&o);
+    let points = points(&o);
     render(
         &ObservatoryPage {
             nav,
             o,
             bars,
             chart_height,
+            points,
             certifications,
             what_if,
             what_if_error,

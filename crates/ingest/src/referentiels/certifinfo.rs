@@ -55,6 +55,7 @@ pub fn load_certifinfo(
             "Code_Nsf",
             "Code_RNCP",
             "Code_RS",
+            "Code_Scolarité",
             "valideur",
             "certificateur",
             "Etat",
@@ -65,7 +66,7 @@ pub fn load_certifinfo(
             "Code_Rome_5",
         ],
     )?;
-    let [c_code, c_label, c_type, c_level, c_date, c_fcode, c_flabel, c_nsf, c_rncp, c_rs, c_valideur, c_certificateur, c_state, rome @ ..] =
+    let [c_code, c_label, c_type, c_level, c_date, c_fcode, c_flabel, c_nsf, c_rncp, c_rs, c_cfd, c_valideur, c_certificateur, c_state, rome @ ..] =
         cols;
 
     let mut certifications: Vec<Certification> = Vec::with_capacity(10_000);
@@ -104,6 +105,7 @@ pub fn load_certifinfo(
             nsf: non_empty(t.get(c_nsf)),
             code_rncp,
             code_rs,
+            cfd: non_empty(t.get(c_cfd)),
             certifier,
             active: !INACTIVE_STATES.contains(&t.get(c_state)),
             updated_on,
