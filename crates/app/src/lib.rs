@@ -16,6 +16,7 @@ pub mod observatory;
 pub mod outcomes;
 pub mod policy;
 pub mod privacy;
+pub mod survey;
 pub mod synthetic;
 pub mod totp;
 pub mod views;

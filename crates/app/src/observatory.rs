@@ -322,8 +322,11 @@ impl App {
         {
             self.import_shipped_outcomes().await?;
         }
+        let campus = self.campus(crate::demo::DEMO_SLUG).await?;
+        if self.store.campaigns(campus.id).await?.is_empty() {
+            self.seed_demo_survey(campus.id).await?;
+        }
         if self.store.posting_totals().await?.postings == 0 {
-            let campus = self.campus(crate::demo::DEMO_SLUG).await?;
             let deps: Vec<String> = self
                 .store
                 .campus_territories(campus.id)
@@ -380,6 +383,9 @@ pub struct MetierLine {
     pub bmo_difficult_pct: Option<f64>,
     /// BMO projects on the perimeter's bassins, when published.
     pub bmo_projects: Option<f64>,
+    /// Planned hires of the campus' latest survey (hidden from those who
+    /// may not see a suppressed cell).
+    pub survey_planned: Option<i64>,
     /// Postings of the last 12 months of data on the perimeter.
     pub postings: i64,
     /// Positions of those postings.
@@ -546,6 +552,7 @@ impl Observatory {
                     "code_rome",
                     "label",
                     "level",
+                    "survey_planned",
                     "bmo_projects",
                     "postings",
                     "positions",
@@ -562,6 +569,7 @@ impl Observatory {
                             json!(m.code_rome),
                             json!(m.label),
                             json!(m.level),
+                            json!(m.survey_planned),
                             opt_two(m.bmo_projects),
                             json!(m.postings),
                             json!(m.positions),
@@ -643,7 +651,7 @@ impl Observatory {
     }
 
     /// One table as a CSV (`;`, UTF-8 with BOM) or ODS file, with its media type.
-    pub fn export(&self, kind: TableKind, ods: bool) -> Result<(Vec<u8>, &'static str), AppError> {
+    fn export(&self, kind: TableKind, ods: bool) -> Result<(Vec<u8>, &'static str), AppError> {
         let (headers, cells) = self.text_table(kind);
         let table = ingest::sheet::Table::new(headers, cells);
         let format = if ods {
@@ -709,6 +717,35 @@ impl App {
         campus_slug: &str,
         what_if: Option<WhatIf>,
         period: Option<&str>,
+    ) -> Result<Observatory, AppError> {
+        self.observatory_for(actor, campus_slug, what_if, period, true)
+            .await
+    }
+
+    /// One table of the observatory as a CSV or ODS file. Exports never
+    /// carry a suppressed survey cell, whoever asks.
+    pub async fn observatory_export(
+        &self,
+        actor: &Actor,
+        campus_slug: &str,
+        kind: TableKind,
+        ods: bool,
+    ) -> Result<(Vec<u8>, &'static str), AppError> {
+        self.observatory_for(actor, campus_slug, None, None, false)
+            .await?
+            .export(kind, ods)
+    }
+
+    /// The observatory; `confidential`: whether a campus manager sees
+    /// suppressed survey cells (on pages; never in exports or at the
+    /// command line, whose output is an export).
+    pub async fn observatory_for(
+        &self,
+        actor: &Actor,
+        campus_slug: &str,
+        what_if: Option<WhatIf>,
+        period: Option<&str>,
+        confidential: bool,
     ) -> Result<Observatory, AppError> {
         let campus = self.campus(campus_slug).await?;
         authorize(actor, Action::ReadAggregate, Resource::Campus(campus.id))?;
@@ -915,7 +952,11 @@ impl App {
             }
         }
 
+        let survey = self.survey_demand(campus.id).await?;
+        let manager = confidential
+            && crate::policy::allows(actor, Action::Manage, Resource::Campus(campus.id));
         let mut codes: Vec<String> = acc.keys().cloned().collect();
+        codes.extend(survey.keys().cloned());
         codes.extend(postings.keys().filter(|c| in_sector(c)).cloned());
         codes.extend(leading.keys().cloned());
         // The métiers the campus trains for, and those of a what-if, even
@@ -956,13 +997,22 @@ impl App {
                 let (n_postings, n_positions) = postings.get(&code).copied().unwrap_or((0, 0));
                 let bmo_projects = a.bmo_projects.values().next_back().copied();
                 let places = supply.get(&code).copied().unwrap_or(0.0);
-                // Demand rule (docs/OBSERVATORY.md): BMO projects where
-                // published for the perimeter, otherwise the positions of
-                // the postings as a signal; never the two added.
-                let (demand, demand_source) = match bmo_projects {
-                    Some(p) => (Some(p), "BMO"),
-                    None if n_positions > 0 => (Some(n_positions as f64), "offres (signal)"),
-                    None => (None, "aucune"),
+                // Demand rule (docs/OBSERVATORY.md): the campus survey where
+                // it has answers for the métier, BMO projects otherwise,
+                // else the positions of the postings as a signal; never two
+                // of them added. A suppressed survey cell is not used for
+                // those who may not see it.
+                let survey_planned = survey
+                    .get(&code)
+                    .filter(|(_, suppressed)| manager || !suppressed)
+                    .map(|(p, _)| *p);
+                let (demand, demand_source) = match (survey_planned, bmo_projects) {
+                    (Some(s), _) => (Some(s as f64), "enquête du campus"),
+                    (None, Some(p)) => (Some(p), "BMO"),
+                    (None, None) if n_positions > 0 => {
+                        (Some(n_positions as f64), "offres (signal)")
+                    }
+                    (None, None) => (None, "aucune"),
                 };
                 let asked: Vec<(i64, String, i64)> = {
                     let mut v: Vec<(i64, String, i64)> = skills_by_rome
@@ -990,6 +1040,7 @@ impl App {
                     jobseekers: pick(&a.seekers),
                     bmo_difficult_pct: a.bmo_pct.values().next_back().copied(),
                     bmo_projects,
+                    survey_planned,
                     postings: n_postings,
                     positions: n_positions,
                     supply: places,
@@ -1067,6 +1118,57 @@ impl App {
             outcomes,
             warnings,
         })
+    }
+
+    /// A survey campaign of the demo, answered by its five fictitious
+    /// employers only (no figure is put in a real organisation's mouth);
+    /// two of its cells fall under the suppression rule, to show it.
+    async fn seed_demo_survey(&self, campus_id: i64) -> Result<(), AppError> {
+        let id = self
+            .store
+            .create_campaign(
+                campus_id,
+                "Besoins de recrutement 2027 (démonstration)",
+                "2026-11-01",
+                "2027-01-31",
+            )
+            .await?;
+        let members = self.store.members(campus_id, false).await?;
+        let find = |prefix: &str| {
+            members
+                .iter()
+                .find(|m| m.name.starts_with(prefix))
+                .map(|m| m.id)
+        };
+        let answers: [(&str, &str, i64, i64, i64); 12] = [
+            ("EHPAD Les Palétuviers", "J1501", 6, 4, 2),
+            ("Institut médico-éducatif du Maroni", "J1501", 2, 1, 1),
+            ("Aide à domicile de l'Ouest", "J1501", 3, 2, 1),
+            ("Aide à domicile de l'Ouest", "K1302", 12, 9, 3),
+            ("EHPAD Les Palétuviers", "K1302", 2, 1, 0),
+            ("Multi-accueil Les Ti-Moun", "K1303", 4, 2, 2),
+            ("Aide à domicile de l'Ouest", "K1303", 1, 1, 0),
+            ("Institut médico-éducatif du Maroni", "K1303", 1, 0, 1),
+            ("Institut de beauté Amazonie", "D1208", 3, 2, 2),
+            ("Institut médico-éducatif du Maroni", "K1207", 5, 4, 1),
+            ("Multi-accueil Les Ti-Moun", "K1207", 1, 1, 0),
+            ("EHPAD Les Palétuviers", "K1207", 1, 1, 0),
+        ];
+        for (who, rome, planned, difficult, apprentices) in answers {
+            let Some(member) = find(who) else { continue };
+            let a = domain::survey::AnswerInput {
+                code_rome: rome.into(),
+                code_insee: None,
+                planned,
+                difficult,
+                seasonal: 0,
+                apprentices,
+                tutors: apprentices,
+                comment: Some("Réponse fictive de démonstration.".into()),
+            };
+            self.store.save_answer(id, member, &a).await?;
+        }
+        Ok(())
     }
 
     /// The normalised labels of the blocs de compétences of a certification

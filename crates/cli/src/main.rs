@@ -1187,7 +1187,7 @@ async fn analyse(config: Config, c: AnalyseCommand) -> anyhow::Result<ExitCode> 
             }
             let slug = campus_slug(&app, campus).await?;
             let o = app
-                .observatory(&operator, &slug, None, period.as_deref())
+                .observatory_for(&operator, &slug, None, period.as_deref(), false)
                 .await
                 .map_err(app_error)?;
             print_observatory(&o, app::observatory::TableKind::Tension, format)?;
@@ -1206,7 +1206,7 @@ async fn analyse(config: Config, c: AnalyseCommand) -> anyhow::Result<ExitCode> 
                 })?),
             };
             let o = app
-                .observatory(&operator, &slug, what_if, period.as_deref())
+                .observatory_for(&operator, &slug, what_if, period.as_deref(), false)
                 .await
                 .map_err(app_error)?;
             print_observatory(&o, app::observatory::TableKind::Gap, format)?;
@@ -1214,7 +1214,7 @@ async fn analyse(config: Config, c: AnalyseCommand) -> anyhow::Result<ExitCode> 
         AnalyseCommand::Skills { campus, format } => {
             let slug = campus_slug(&app, campus).await?;
             let o = app
-                .observatory(&operator, &slug, None, None)
+                .observatory_for(&operator, &slug, None, None, false)
                 .await
                 .map_err(app_error)?;
             print_observatory(&o, app::observatory::TableKind::Skills, format)?;
@@ -1222,7 +1222,7 @@ async fn analyse(config: Config, c: AnalyseCommand) -> anyhow::Result<ExitCode> 
         AnalyseCommand::Outcomes { campus, format } => {
             let slug = campus_slug(&app, campus).await?;
             let o = app
-                .observatory(&operator, &slug, None, None)
+                .observatory_for(&operator, &slug, None, None, false)
                 .await
                 .map_err(app_error)?;
             print_observatory(&o, app::observatory::TableKind::Outcomes, format)?;

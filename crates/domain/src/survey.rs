@@ -33,6 +33,145 @@ pub fn suppression(values: &[f64]) -> Option<Suppression> {
     None
 }
 
+/// Whether a member of this kind answers the needs survey (it hires).
+pub fn answers_survey(kind: crate::MemberKind) -> bool {
+    use crate::MemberKind::*;
+    matches!(kind, Employer | Hospital | SocialCare)
+}
+
+/// One employer's answer for one métier.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnswerInput {
+    pub code_rome: String,
+    pub code_insee: Option<String>,
+    pub planned: i64,
+    pub difficult: i64,
+    pub seasonal: i64,
+    pub apprentices: i64,
+    pub tutors: i64,
+    pub comment: Option<String>,
+}
+
+/// Largest count accepted in one answer (a typo guard, not a rule of the survey).
+pub const MAX_COUNT: i64 = 100_000;
+
+impl AnswerInput {
+    /// Checks the answer; each problem names its field.
+    pub fn validate(&self) -> Vec<crate::network::FieldError> {
+        use crate::network::FieldError;
+        let mut errors = Vec::new();
+        if crate::CodeRome::parse(&self.code_rome).is_err() {
+            errors.push(FieldError::new(
+                "code_rome",
+                "Code ROME attendu, par exemple J1501.",
+            ));
+        }
+        for (field, v) in [
+            ("recrutements", self.planned),
+            ("difficiles", self.difficult),
+            ("saisonniers", self.seasonal),
+            ("apprentis", self.apprentices),
+            ("tuteurs", self.tutors),
+        ] {
+            if !(0..=MAX_COUNT).contains(&v) {
+                errors.push(FieldError::new(
+                    field,
+                    format!("Nombre entier de 0 à {MAX_COUNT} attendu."),
+                ));
+            }
+        }
+        if self.difficult > self.planned {
+            errors.push(FieldError::new("difficiles", "Les recrutements difficiles font partie des recrutements prévus : pas plus qu'eux."));
+        }
+        if self.seasonal > self.planned {
+            errors.push(FieldError::new("saisonniers", "Les recrutements saisonniers font partie des recrutements prévus : pas plus qu'eux."));
+        }
+        if self
+            .comment
+            .as_deref()
+            .is_some_and(|c| c.chars().count() > 2000)
+        {
+            errors.push(FieldError::new("commentaire", "2 000 caractères au plus."));
+        }
+        errors
+    }
+}
+
+/// One respondent's answer, placed in a territory, for aggregation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    pub respondent: i64,
+    pub territory: String,
+    pub code_rome: String,
+    pub planned: i64,
+    pub difficult: i64,
+    pub seasonal: i64,
+    pub apprentices: i64,
+    pub tutors: i64,
+}
+
+/// A métier × territory cell of the results.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Cell {
+    pub code_rome: String,
+    pub territory: String,
+    pub respondents: usize,
+    pub planned: i64,
+    pub difficult: i64,
+    pub seasonal: i64,
+    pub apprentices: i64,
+    pub tutors: i64,
+    /// Why the cell is hidden from observers and exports, if it is.
+    pub suppressed: Option<&'static str>,
+}
+
+/// Sums answers per métier × territory and applies the suppression rule to
+/// each cell on the respondents' planned hires.
+pub fn aggregate(answers: &[Answer]) -> Vec<Cell> {
+    let mut cells: std::collections::BTreeMap<
+        (String, String),
+        (Cell, std::collections::BTreeMap<i64, f64>),
+    > = Default::default();
+    for a in answers {
+        let (cell, per) = cells
+            .entry((a.code_rome.clone(), a.territory.clone()))
+            .or_insert_with(|| {
+                (
+                    Cell {
+                        code_rome: a.code_rome.clone(),
+                        territory: a.territory.clone(),
+                        respondents: 0,
+                        planned: 0,
+                        difficult: 0,
+                        seasonal: 0,
+                        apprentices: 0,
+                        tutors: 0,
+                        suppressed: None,
+                    },
+                    Default::default(),
+                )
+            });
+        cell.planned += a.planned;
+        cell.difficult += a.difficult;
+        cell.seasonal += a.seasonal;
+        cell.apprentices += a.apprentices;
+        cell.tutors += a.tutors;
+        *per.entry(a.respondent).or_default() += a.planned as f64;
+    }
+    cells
+        .into_values()
+        .map(|(mut cell, per)| {
+            let values: Vec<f64> = per.into_values().collect();
+            cell.respondents = values.len();
+            cell.suppressed = suppression(&values).map(|s| match s {
+                Suppression::TooFewRespondents => "moins de 3 répondants",
+                Suppression::Dominated => "un répondant pèse plus de 85 %",
+            });
+            cell
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -53,5 +192,68 @@ mod tests {
             None,
             "three respondents, nothing planned"
         );
+    }
+
+    fn answer(respondent: i64, rome: &str, planned: i64) -> Answer {
+        Answer {
+            respondent,
+            territory: "973".into(),
+            code_rome: rome.into(),
+            planned,
+            difficult: planned / 2,
+            seasonal: 0,
+            apprentices: 1,
+            tutors: 1,
+        }
+    }
+
+    #[test]
+    fn cells_are_summed_and_suppressed_by_hand() {
+        let cells = aggregate(&[
+            answer(1, "J1501", 4),
+            answer(2, "J1501", 3),
+            answer(3, "J1501", 3),
+            answer(1, "K1302", 2),
+            answer(2, "K1302", 3),
+            answer(1, "D1208", 1),
+            answer(2, "D1208", 1),
+            answer(3, "D1208", 20),
+        ]);
+        let by = |r: &str| cells.iter().find(|c| c.code_rome == r).unwrap();
+        let j = by("J1501");
+        assert_eq!(
+            (j.respondents, j.planned, j.difficult, j.apprentices),
+            (3, 10, 4, 3)
+        );
+        assert_eq!(j.suppressed, None);
+        assert_eq!(by("K1302").suppressed, Some("moins de 3 répondants"));
+        // 20 of 22 is 91 %.
+        assert_eq!(
+            by("D1208").suppressed,
+            Some("un répondant pèse plus de 85 %")
+        );
+    }
+
+    #[test]
+    fn answers_are_checked_field_by_field() {
+        let ok = AnswerInput {
+            code_rome: "J1501".into(),
+            code_insee: None,
+            planned: 5,
+            difficult: 2,
+            seasonal: 1,
+            apprentices: 1,
+            tutors: 2,
+            comment: None,
+        };
+        assert!(ok.validate().is_empty());
+        let bad = AnswerInput {
+            code_rome: "J15".into(),
+            difficult: 9,
+            tutors: -1,
+            ..ok
+        };
+        let fields: Vec<String> = bad.validate().into_iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["code_rome", "tuteurs", "difficiles"]);
     }
 }

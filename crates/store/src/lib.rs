@@ -22,6 +22,7 @@ mod observatory;
 mod privacy;
 mod reference;
 mod rows;
+mod survey;
 pub mod testing;
 
 use std::str::FromStr;
@@ -39,6 +40,7 @@ pub use observatory::*;
 pub use privacy::*;
 pub use reference::*;
 pub use rows::*;
+pub use survey::*;
 
 /// What can go wrong in the storage layer.
 #[derive(Debug, thiserror::Error)]

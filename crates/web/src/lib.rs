@@ -13,6 +13,7 @@ mod mail;
 mod observatory;
 mod pages;
 mod privacy;
+mod survey;
 
 use axum::handler::Handler;
 use axum::http::header;
@@ -85,7 +86,7 @@ fn site_routes() -> Routes {
     let r = Routes::new("")
         .get("/healthz", healthz)
         .get("/static/style.css", stylesheet);
-    let r = account::routes(observatory::routes(pages::routes(r)));
+    let r = account::routes(survey::routes(observatory::routes(pages::routes(r))));
     let r = privacy::routes(edit::routes(r));
     admin::routes(mail::routes(r))
 }

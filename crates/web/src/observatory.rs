@@ -275,8 +275,7 @@ async fn export(
         "ods" => true,
         _ => return Err(WebError::page(AppError::NotFound(file.clone()))),
     };
-    let o = app.observatory(&actor, &slug, None, None).await?;
-    let (bytes, media_type) = o.export(kind, ods)?;
+    let (bytes, media_type) = app.observatory_export(&actor, &slug, kind, ods).await?;
     Ok((
         [
             (header::CONTENT_TYPE, media_type.to_owned()),

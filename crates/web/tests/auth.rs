@@ -795,6 +795,11 @@ async fn authorization_matrix(d: &Demo) -> usize {
         )
         .await
         .unwrap();
+    let campaign = store
+        .create_campaign(a.id, "Campagne de la matrice", "2020-01-01", "2099-12-31")
+        .await
+        .unwrap();
+    let support_text = support.to_string();
     let mut cases = 0;
     let mut routes = web::route_list();
     // Signing out last, so that each role keeps its session for the others.
@@ -1025,6 +1030,66 @@ async fn authorization_matrix(d: &Demo) -> usize {
                         ..Expect::all(403)
                     },
                 ),
+                // The needs survey of campus A: campaigns and results for
+                // its team and observers; opening one for its managers (an
+                // empty form is refused); answering for a member employer.
+                ("GET", "/campus/{slug}/enquetes") => (
+                    "/campus/demo/enquetes".into(),
+                    Expect {
+                        visitor: 401,
+                        observer_a: 200,
+                        manager_a: 200,
+                        admin: 200,
+                        ..Expect::all(403)
+                    },
+                ),
+                ("POST", "/campus/{slug}/enquetes") => (
+                    "/campus/demo/enquetes".into(),
+                    Expect {
+                        visitor: 401,
+                        manager_a: 422,
+                        admin: 422,
+                        ..Expect::all(403)
+                    },
+                ),
+                (
+                    "GET",
+                    "/campus/{slug}/enquetes/{id}" | "/campus/{slug}/enquetes/{id}/resultats.csv",
+                ) => (
+                    route
+                        .path
+                        .replace("{slug}", "demo")
+                        .replace("{id}", &campaign.to_string()),
+                    Expect {
+                        visitor: 401,
+                        observer_a: 200,
+                        manager_a: 200,
+                        admin: 200,
+                        ..Expect::all(403)
+                    },
+                ),
+                ("GET", "/campus/{slug}/enquetes/{id}/reponse") => (
+                    format!("/campus/demo/enquetes/{campaign}/reponse"),
+                    Expect {
+                        visitor: 401,
+                        editor_a: 200,
+                        manager_a: 200,
+                        admin: 200,
+                        ..Expect::all(403)
+                    },
+                ),
+                // For the support lycée, which is not an employer: refused
+                // (422) for those who may write for it, 403 for the others.
+                ("POST", "/campus/{slug}/enquetes/{id}/reponse") => (
+                    format!("/campus/demo/enquetes/{campaign}/reponse"),
+                    Expect {
+                        visitor: 401,
+                        editor_a: 422,
+                        manager_a: 422,
+                        admin: 422,
+                        ..Expect::all(403)
+                    },
+                ),
                 ("GET", "/metiers/{code}") => ("/metiers/K1207".into(), Expect::all(200)),
                 ("GET", "/api/v1/occupations/{code_rome}") => {
                     ("/api/v1/occupations/K1207".into(), Expect::all(200))
@@ -1148,6 +1213,11 @@ async fn authorization_matrix(d: &Demo) -> usize {
                         ("contact_email", "contact@example.org"),
                     ]),
                     "/campus/{slug}/demandes/{id}" => form.push(("decision", "accepter")),
+                    "/campus/{slug}/enquetes/{id}/reponse" => form.extend([
+                        ("membre", support_text.as_str()),
+                        ("code_rome", "J1501"),
+                        ("recrutements", "2"),
+                    ]),
                     "/compte/supprimer" => form.push(("mot_de_passe", "pas le bon mot de passe")),
                     "/compte/jetons" => form.push(("nom", "matrice")),
                     "/membres/{id}/modifier" => {
@@ -2336,6 +2406,7 @@ async fn run_all(url: String) {
     tokens(&d).await;
     headers_on_every_route(&d).await;
     let n = authorization_matrix(&d).await;
+    survey(&d).await;
     editing(&d).await;
     second_factor(&d).await;
     mail_flows(&d).await;
@@ -2347,6 +2418,167 @@ async fn run_all(url: String) {
         "authorization matrix: {n} cases ({} routes × 8 roles)",
         web::route_list().len()
     );
+}
+
+/// The needs survey: a campaign opened by the manager, answers for member
+/// employers, results suppressed for observers and in exports, reminders,
+/// and the survey as the demand of the gap.
+async fn survey(d: &Demo) {
+    let r = &d.router;
+    let manager = d.browser("equipe.demo@example.org").await;
+    let observer = d.browser("observation.demo@example.org").await;
+    async fn post(r: &Router, b: &Browser, uri: &str, fields: Vec<(&str, String)>) -> Res {
+        let mut form: Vec<(&str, &str)> = vec![("csrf", b.csrf.as_str())];
+        form.extend(fields.iter().map(|(k, v)| (*k, v.as_str())));
+        Call::post(uri)
+            .cookie(b.cookie.as_deref())
+            .form(form)
+            .send(r)
+            .await
+    }
+    let bad = post(
+        r,
+        &manager,
+        "/campus/demo/enquetes",
+        vec![
+            ("titre", "Besoins".into()),
+            ("ouverture", "2026-03-01".into()),
+            ("cloture", "2026-01-01".into()),
+        ],
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad.body.contains("La clôture suit l&#39;ouverture"),
+        "{}",
+        bad.body
+    );
+    let created = post(
+        r,
+        &manager,
+        "/campus/demo/enquetes",
+        vec![
+            ("titre", "Besoins de l'essai".into()),
+            ("ouverture", "2020-01-01".into()),
+            ("cloture", "2099-12-31".into()),
+        ],
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+    let page = created.location().to_owned();
+    let id: i64 = page.rsplit('/').next().unwrap().parse().unwrap();
+    let campus = d.app.campus("demo").await.unwrap();
+    let members = d.app.store.members(campus.id, false).await.unwrap();
+    let employer = |prefix: &str| {
+        members
+            .iter()
+            .find(|m| m.name.starts_with(prefix))
+            .unwrap()
+            .id
+            .to_string()
+    };
+    let answer_uri = format!("/campus/demo/enquetes/{id}/reponse");
+    let answer = |member: String, rome: &str, planned: &str, difficult: &str| {
+        vec![
+            ("membre", member),
+            ("code_rome", rome.to_owned()),
+            ("recrutements", planned.to_owned()),
+            ("difficiles", difficult.to_owned()),
+        ]
+    };
+    for (who, rome, planned) in [
+        ("EHPAD", "J1501", "4"),
+        ("Aide à domicile", "J1501", "3"),
+        ("Institut médico", "J1501", "3"),
+        ("Aide à domicile", "K1302", "9"),
+        ("EHPAD", "K1302", "1"),
+    ] {
+        let res = post(
+            r,
+            &manager,
+            &answer_uri,
+            answer(employer(who), rome, planned, "1"),
+        )
+        .await;
+        assert_eq!(
+            res.status,
+            StatusCode::SEE_OTHER,
+            "{who} {rome}: {}",
+            res.body
+        );
+    }
+    let refused = post(
+        r,
+        &manager,
+        &answer_uri,
+        answer(employer("EHPAD"), "J1501", "2", "5"),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.body.contains("erreur-difficiles"),
+        "the error is next to its field"
+    );
+    // The observer sees J1501 (3 respondents, 10 hires) but not K1302 (2).
+    let seen = Call::get(&page)
+        .cookie(observer.cookie.as_deref())
+        .send(r)
+        .await;
+    assert_eq!(seen.status, StatusCode::OK);
+    assert!(
+        seen.body.contains("<td>3</td><td>10</td>"),
+        "J1501 shown: {}",
+        seen.body
+    );
+    assert!(seen
+        .body
+        .contains("secret statistique (moins de 3 répondants)"));
+    assert!(
+        !seen.body.contains("À relancer"),
+        "reminders are for the team"
+    );
+    let team = Call::get(&page)
+        .cookie(manager.cookie.as_deref())
+        .send(r)
+        .await;
+    assert!(team.body.contains("confidentiel : moins de 3 répondants"));
+    assert!(team.body.contains("À relancer") && team.body.contains("Multi-accueil Les Ti-Moun"));
+    for b in [&manager, &observer] {
+        let csv = Call::get(&format!("{page}/resultats.csv"))
+            .cookie(b.cookie.as_deref())
+            .send(r)
+            .await;
+        assert!(
+            csv.body.contains("J1501;973;3;10") && !csv.body.contains("K1302"),
+            "{}",
+            csv.body
+        );
+    }
+    // The gap takes the survey as its demand where it may be shown.
+    let obs = Call::get("/api/v1/campuses/demo/observatory")
+        .cookie(observer.cookie.as_deref())
+        .send(r)
+        .await;
+    let obs: serde_json::Value = serde_json::from_str(&obs.body).unwrap();
+    let line = |code: &str| {
+        obs["metiers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["code_rome"] == code)
+            .cloned()
+    };
+    let j = line("J1501").expect("J1501");
+    assert_eq!(
+        (j["demand_source"].as_str(), j["survey_planned"].as_i64()),
+        (Some("enquête du campus"), Some(10))
+    );
+    if let Some(k) = line("K1302") {
+        assert!(
+            k["survey_planned"].is_null(),
+            "suppressed for the observer: {k}"
+        );
+    }
 }
 
 #[tokio::test]
