@@ -17,6 +17,7 @@ latency percentiles in milliseconds.
 
 Usage:
   loadgen.py --host 127.0.0.1 --port 8080 --paths FILE --rate 1000 --duration 30 --connections 16
+             [--header "Authorization: Bearer psl_…"]
 """
 
 import argparse
@@ -80,9 +81,10 @@ async def run(args):
     with open(args.paths, encoding="utf-8") as f:
         paths = [l.strip() for l in f if l.strip() and not l.startswith("#")]
     host_header = f"{args.host}:{args.port}"
+    extra = "".join(f"{h}\r\n" for h in args.header)
     raws = [
         (f"GET {p} HTTP/1.1\r\nHost: {host_header}\r\nUser-Agent: passerelle-bench\r\n"
-         f"Accept: application/json\r\n\r\n").encode()
+         f"Accept: application/json\r\n{extra}\r\n").encode()
         for p in paths
     ]
     conns = [Conn(args.host, args.port) for _ in range(args.connections)]
@@ -168,7 +170,7 @@ async def run(args):
         "errors": errors,
         "statuses": {str(k): v for k, v in statuses.items()},
         "achieved_rate": round(len(latencies) / elapsed, 1),
-        "latency_ms": {p: ms(percentile(latencies, float(p[1:]))) for p in ("p50", "p90", "p99", "p99.9")},
+        "latency_ms": {p: ms(percentile(latencies, float(p[1:]))) for p in ("p50", "p90", "p95", "p99", "p99.9")},
         "max_ms": ms(latencies[-1] if latencies else None),
         "service_ms": {p: ms(percentile(service, float(p[1:]))) for p in ("p50", "p90", "p99")},
         "paths": len(paths),
@@ -185,6 +187,7 @@ def main():
     ap.add_argument("--rate", type=float, default=1000.0, help="requests/s; 0 = closed loop")
     ap.add_argument("--duration", type=float, default=30.0, help="seconds")
     ap.add_argument("--connections", type=int, default=16)
+    ap.add_argument("--header", action="append", default=[], help="extra request header, repeatable")
     args = ap.parse_args()
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         sys.exit("loadgen: only loopback targets are allowed")

@@ -89,6 +89,10 @@ def oha_summary(j):
     }
 
 
+OBS_START = "<!-- observatory:start -->"
+OBS_END = "<!-- observatory:end -->"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--results", required=True)
@@ -356,6 +360,15 @@ def main():
       "closed loop `BENCH_PATHS=MIX.txt wrk -t2 -c32 -d20s --latency -s bench/rotate.lua http://127.0.0.1:PORT` and "
       "`python3 bench/loadgen.py --paths MIX.txt --rate 0 --duration 20 --connections 32`; memory from "
       "`/proc/PID/status`; index size `du -sb bench/work/cat/passerelle-index`.\n")
+
+    # The observatory section is written by bench/observatory_report.py between
+    # markers; a run of this report keeps it.
+    if os.path.exists(a.out):
+        with open(a.out, encoding="utf-8") as f:
+            old = f.read()
+        start, end = old.find(OBS_START), old.find(OBS_END)
+        if start >= 0 and end > start:
+            w(old[start:end + len(OBS_END)] + "\n")
 
     notes = os.path.join(here, "notes.md")
     if os.path.exists(notes):

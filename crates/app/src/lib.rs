@@ -47,6 +47,8 @@ pub struct App {
     common_passwords: Arc<std::sync::OnceLock<Arc<std::collections::HashSet<String>>>>,
     /// What sign-ins for unknown addresses verify against (see `accounts`).
     dummy_hash: Arc<std::sync::OnceLock<String>>,
+    /// Computed observatory views, reused while the data do not change.
+    observatory_cache: Arc<observatory::ObservatoryCache>,
 }
 
 impl App {
@@ -66,6 +68,7 @@ impl App {
             departements: Arc::default(),
             common_passwords: Arc::default(),
             dummy_hash: Arc::default(),
+            observatory_cache: Arc::default(),
         };
         app.catch_up_index().await?;
         Ok(app)

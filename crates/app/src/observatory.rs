@@ -414,6 +414,8 @@ pub struct Observatory {
     pub campus_name: String,
     /// ROME domains of the sector.
     pub domains: Vec<String>,
+    /// Whether they are the filière's defaults (else the campus' own).
+    pub domains_are_defaults: bool,
     /// Perimeter: communes, zones d'emploi, départements, bassins d'emploi.
     pub communes: usize,
     pub employment_areas: Vec<String>,
@@ -440,6 +442,58 @@ pub struct FormationOutcome {
     pub formation_id: i64,
     pub title: String,
     pub outcome: store::OutcomeRow,
+}
+
+/// What an observatory view depends on besides the data.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct ObservatoryKey {
+    campus_id: i64,
+    what_if: Option<(i64, i64)>,
+    period: Option<String>,
+    manager: bool,
+}
+
+/// Computed observatory views, each with the data version it was computed
+/// at; a view is reused while the version holds. Per server: another
+/// server's writes change the version too, since it is read from the
+/// database.
+#[derive(Default)]
+pub(crate) struct ObservatoryCache(std::sync::Mutex<HashMap<ObservatoryKey, CachedView>>);
+
+/// A view and the data version it was computed at.
+type CachedView = ((i64, i64), std::sync::Arc<Observatory>);
+
+/// Views kept at most (what-ifs multiply them).
+const CACHED_VIEWS: usize = 256;
+
+impl ObservatoryCache {
+    fn get(
+        &self,
+        key: &ObservatoryKey,
+        version: (i64, i64),
+    ) -> Option<std::sync::Arc<Observatory>> {
+        let map = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.get(key)
+            .filter(|(v, _)| *v == version)
+            .map(|(_, o)| o.clone())
+    }
+
+    fn put(&self, key: ObservatoryKey, version: (i64, i64), o: std::sync::Arc<Observatory>) {
+        let mut map = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if map.len() >= CACHED_VIEWS {
+            map.retain(|_, (v, _)| *v == version);
+            if map.len() >= CACHED_VIEWS {
+                map.clear();
+            }
+        }
+        map.insert(key, (version, o));
+    }
 }
 
 /// « Open N places of certification C » for the what-if of the gap.
@@ -749,15 +803,51 @@ impl App {
     ) -> Result<Observatory, AppError> {
         let campus = self.campus(campus_slug).await?;
         authorize(actor, Action::ReadAggregate, Resource::Campus(campus.id))?;
-        let sector = domain::Sector::parse(&campus.sector);
-        let domains: Vec<String> = sector
-            .map(|s| {
-                s.default_rome_domains()
-                    .iter()
-                    .map(|d| (*d).to_owned())
-                    .collect()
-            })
-            .unwrap_or_default();
+        let manager = confidential
+            && crate::policy::allows(actor, Action::Manage, Resource::Campus(campus.id));
+        // Every write the observatory depends on is audited (imports, edits,
+        // survey answers, settings): the log's last entry versions the view.
+        let version = self.store.data_version().await?;
+        let key = ObservatoryKey {
+            campus_id: campus.id,
+            what_if: what_if.map(|w| (w.certification_code, w.places)),
+            period: period.map(str::to_owned),
+            manager,
+        };
+        if let Some(hit) = self.observatory_cache.get(&key, version) {
+            return Ok((*hit).clone());
+        }
+        let o = self
+            .build_observatory(campus, what_if, period, manager)
+            .await?;
+        self.observatory_cache
+            .put(key, version, std::sync::Arc::new(o.clone()));
+        Ok(o)
+    }
+
+    /// Computes the observatory (see [`App::observatory_for`]); `manager`:
+    /// whether suppressed survey cells are used.
+    async fn build_observatory(
+        &self,
+        campus: store::CampusRow,
+        what_if: Option<WhatIf>,
+        period: Option<&str>,
+        manager: bool,
+    ) -> Result<Observatory, AppError> {
+        let own = self.store.campus_rome_domains(campus.id).await?;
+        let domains_are_defaults = own.is_empty();
+        let domains: Vec<String> = if own.is_empty() {
+            domain::Sector::parse(&campus.sector)
+                .map(|s| {
+                    s.default_rome_domains()
+                        .iter()
+                        .map(|d| (*d).to_owned())
+                        .collect()
+                })
+                .unwrap_or_default()
+        } else {
+            own
+        };
         let domain_refs: Vec<&str> = domains.iter().map(String::as_str).collect();
 
         let communes = self.store.perimeter_communes(campus.id).await?;
@@ -953,8 +1043,6 @@ impl App {
         }
 
         let survey = self.survey_demand(campus.id).await?;
-        let manager = confidential
-            && crate::policy::allows(actor, Action::Manage, Resource::Campus(campus.id));
         let mut codes: Vec<String> = acc.keys().cloned().collect();
         codes.extend(survey.keys().cloned());
         codes.extend(postings.keys().filter(|c| in_sector(c)).cloned());
@@ -1107,6 +1195,7 @@ impl App {
             campus_slug: campus.slug,
             campus_name: campus.name,
             domains,
+            domains_are_defaults,
             communes: communes.len(),
             employment_areas: areas,
             departements: deps,
@@ -1118,6 +1207,49 @@ impl App {
             outcomes,
             warnings,
         })
+    }
+
+    /// Sets the campus' own sector → ROME domains mapping from words such
+    /// as `J K13 D12` (campus managers); an empty text restores the
+    /// filière's defaults.
+    pub async fn set_sector_domains(
+        &self,
+        actor: &Actor,
+        slug: &str,
+        text: &str,
+    ) -> Result<(), AppError> {
+        let campus = self.campus(slug).await?;
+        authorize(actor, Action::Manage, Resource::Campus(campus.id))?;
+        let mut domains: Vec<String> = text
+            .split(|c: char| c.is_whitespace() || c == ',' || c == ';')
+            .filter(|w| !w.is_empty())
+            .map(|w| w.trim().to_uppercase())
+            .collect();
+        domains.sort();
+        domains.dedup();
+        let mut unknown = Vec::new();
+        for d in &domains {
+            if !self.store.rome_domain_exists(d).await? {
+                unknown.push(d.clone());
+            }
+        }
+        if !unknown.is_empty() {
+            return Err(AppError::Invalid(vec![domain::network::FieldError::new(
+                "domaines",
+                format!(
+                    "{} : ni grand domaine (une lettre, par exemple J) ni domaine professionnel (par exemple K13) du ROME 4.0",
+                    unknown.join(", ")
+                ),
+            )]));
+        }
+        self.store
+            .set_campus_rome_domains(campus.id, &domains)
+            .await?;
+        let mut event =
+            Event::new("campus.sector_domains").detail(serde_json::json!({ "domains": domains }));
+        event.campus_id = Some(campus.id);
+        self.audit(actor, event).await?;
+        Ok(())
     }
 
     /// A survey campaign of the demo, answered by its five fictitious

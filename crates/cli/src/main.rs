@@ -1271,13 +1271,13 @@ async fn bench_postings(config: Config, file: &Path, areas_out: &Path) -> anyhow
         })
         .collect();
     let text_mb = texts.iter().map(String::len).sum::<usize>() as f64 / 1e6;
-    let mut scratch = String::new();
+    let mut scratch = domain::skills::MatchScratch::default();
     let mut found = Vec::new();
     let started = Instant::now();
     let mut hits = 0usize;
     for t in &texts {
         found.clear();
-        matcher.find(t, &mut scratch, &mut found);
+        matcher.find(&[t], &mut scratch, &mut found);
         hits += found.len();
     }
     let match_s = started.elapsed().as_secs_f64();

@@ -6,34 +6,46 @@
 //! articles (`l'`, `d'`, `qu'`…) dropped, plurals reduced (`soins` → `soin`,
 //! `généraux` → `general`), every run of other characters turned into one
 //! space. A label then matches where its words appear in the text in the
-//! same order, as whole words. One Aho-Corasick automaton holds every label,
-//! so the cost is one pass over the text whatever the number of labels.
+//! same order, as whole words. The labels' words are numbered and the
+//! labels stored as a trie over those numbers, so that matching costs about
+//! two hash lookups per word of text, whatever the number of labels.
 //!
 //! The matcher is built once per import and shared by the worker threads.
 
 use std::collections::HashMap;
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use rustc_hash::FxHashMap;
 use unicode_normalization::UnicodeNormalization;
 
-/// Appends the normalised words of `input` to `out`, each preceded by a
-/// space, and ends with a space: « L'aide aux soins » gives
-/// ` aide aux soin `.
-pub fn normalise_into(input: &str, out: &mut String) {
-    let mut word = String::with_capacity(32);
-    if !out.ends_with(' ') {
-        out.push(' ');
-    }
-    for c in input.chars() {
-        if c.is_ascii() {
-            if c.is_ascii_alphanumeric() {
-                word.push(c.to_ascii_lowercase());
-            } else {
-                flush_word(&mut word, out);
+/// Calls `each` with every normalised word of `input`, in order; `word` is
+/// a reusable buffer.
+pub fn for_each_word(input: &str, word: &mut String, mut each: impl FnMut(&str)) {
+    word.clear();
+    let bytes = input.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b < 0x80 {
+            // The common case, one byte at a time.
+            if b.is_ascii_alphanumeric() {
+                word.push(char::from(b.to_ascii_lowercase()));
+            } else if !word.is_empty() {
+                emit(word, &mut each);
             }
+            i += 1;
             continue;
         }
+        let c = input[i..].chars().next().expect("a char starts here");
+        i += c.len_utf8();
         match c {
+            // French letters folded directly; others through NFD.
+            'à' | 'â' | 'ä' | 'À' | 'Â' | 'Ä' => word.push('a'),
+            'é' | 'è' | 'ê' | 'ë' | 'É' | 'È' | 'Ê' | 'Ë' => word.push('e'),
+            'î' | 'ï' | 'Î' | 'Ï' => word.push('i'),
+            'ô' | 'ö' | 'Ô' | 'Ö' => word.push('o'),
+            'ù' | 'û' | 'ü' | 'Ù' | 'Û' | 'Ü' => word.push('u'),
+            'ç' | 'Ç' => word.push('c'),
+            'ÿ' | 'Ÿ' => word.push('y'),
             'œ' | 'Œ' => word.push_str("oe"),
             'æ' | 'Æ' => word.push_str("ae"),
             c if c.is_alphanumeric() => {
@@ -46,10 +58,27 @@ pub fn normalise_into(input: &str, out: &mut String) {
                     }
                 }
             }
-            _ => flush_word(&mut word, out),
+            _ if !word.is_empty() => emit(word, &mut each),
+            _ => {}
         }
     }
-    flush_word(&mut word, out);
+    if !word.is_empty() {
+        emit(word, &mut each);
+    }
+}
+
+/// Appends the normalised words of `input` to `out`, each preceded by a
+/// space, and ends with a space: « L'aide aux soins » gives
+/// ` aide aux soin `.
+pub fn normalise_into(input: &str, out: &mut String) {
+    if !out.ends_with(' ') {
+        out.push(' ');
+    }
+    let mut word = String::with_capacity(32);
+    for_each_word(input, &mut word, |w| {
+        out.push_str(w);
+        out.push(' ');
+    });
 }
 
 /// The normalised form of `input` on its own (see [`normalise_into`]).
@@ -67,24 +96,30 @@ fn is_elision(word: &str) -> bool {
     )
 }
 
-/// Writes the word (if any) with its plural reduced, then clears it.
-fn flush_word(word: &mut String, out: &mut String) {
-    if word.is_empty() || is_elision(word) {
-        word.clear();
-        return;
-    }
+/// Passes the word (unless elided) with its plural reduced, then clears it.
+fn emit(word: &mut String, each: &mut impl FnMut(&str)) {
     let w: &str = word;
-    let reduced = if w.len() > 4 && w.ends_with("aux") {
-        // chevaux → cheval, généraux → general; both sides alike.
-        Some(format!("{}al", &w[..w.len() - 3]))
-    } else if w.len() > 3 && (w.ends_with('s') || w.ends_with('x')) && !w.ends_with("ss") {
-        Some(w[..w.len() - 1].to_owned())
-    } else {
-        None
-    };
-    out.push_str(reduced.as_deref().unwrap_or(w));
-    out.push(' ');
+    if !is_elision(w) {
+        if w.len() > 4 && w.ends_with("aux") {
+            // chevaux → cheval, généraux → general; both sides alike.
+            let mut reduced = String::with_capacity(w.len());
+            reduced.push_str(&w[..w.len() - 3]);
+            reduced.push_str("al");
+            each(&reduced);
+        } else if w.len() > 3 && (w.ends_with('s') || w.ends_with('x')) && !w.ends_with("ss") {
+            each(&w[..w.len() - 1]);
+        } else {
+            each(w);
+        }
+    }
     word.clear();
+}
+
+/// Buffers a matcher reuses from one text to the next.
+#[derive(Debug, Default)]
+pub struct MatchScratch {
+    word: String,
+    ids: Vec<u32>,
 }
 
 /// One label to look for, with the code it stands for.
@@ -98,9 +133,17 @@ pub struct SkillLabel {
 
 /// Finds ROME compétences and savoirs in free text.
 pub struct SkillMatcher {
-    automaton: AhoCorasick,
-    /// Code of each pattern, by pattern index.
-    codes: Vec<i64>,
+    /// Word of a label → its number.
+    words: FxHashMap<Box<str>, u32>,
+    /// Trie: (node, word number) → child node; node 0 is the root.
+    edges: FxHashMap<(u32, u32), u32>,
+    /// Code of the label ending at each node, if one does.
+    ends: Vec<Option<i64>>,
+    /// Whether a label starts with the word of this number (saves the
+    /// root lookup for the many words that only occur inside labels).
+    starts: Vec<bool>,
+    /// Labels looked for in text.
+    patterns: usize,
     /// Normalised label → code, for the labels of coded skills.
     by_label: HashMap<String, i64>,
 }
@@ -110,8 +153,8 @@ pub struct SkillMatcher {
 const MIN_LABEL_CHARS: usize = 4;
 
 impl SkillMatcher {
-    /// Builds the automaton over the labels. Labels that normalise to the
-    /// same words keep the first code given.
+    /// Builds the trie over the labels. Labels that normalise to the same
+    /// words keep the first code given.
     pub fn new(labels: &[SkillLabel]) -> Self {
         let mut by_label = HashMap::with_capacity(labels.len());
         for l in labels {
@@ -122,34 +165,51 @@ impl SkillMatcher {
             .filter(|(k, _)| k.chars().filter(|c| *c != ' ').count() >= MIN_LABEL_CHARS)
             .map(|(k, v)| (k.as_str(), *v))
             .collect();
-        // A stable order, so that pattern indexes do not depend on hashing.
+        // A stable order, so that node numbers do not depend on hashing.
         patterns.sort_unstable();
-        let automaton = AhoCorasick::builder()
-            .match_kind(MatchKind::Standard)
-            .kind(Some(AhoCorasickKind::DFA))
-            .build(patterns.iter().map(|(p, _)| p.as_bytes()))
-            .or_else(|_| {
-                AhoCorasick::builder()
-                    .match_kind(MatchKind::Standard)
-                    .build(patterns.iter().map(|(p, _)| p.as_bytes()))
-            })
-            .expect("the labels build an automaton");
-        let codes = patterns.iter().map(|(_, c)| *c).collect();
+        let mut words: FxHashMap<Box<str>, u32> = FxHashMap::default();
+        let mut edges: FxHashMap<(u32, u32), u32> = FxHashMap::default();
+        let mut ends: Vec<Option<i64>> = vec![None];
+        for (label, code) in &patterns {
+            let mut node = 0u32;
+            for w in label.split(' ').filter(|w| !w.is_empty()) {
+                let next_word = words.len() as u32;
+                let id = *words.entry(w.into()).or_insert(next_word);
+                let next_node = ends.len() as u32;
+                node = *edges.entry((node, id)).or_insert_with(|| {
+                    ends.push(None);
+                    next_node
+                });
+            }
+            let end = &mut ends[node as usize];
+            if end.is_none() {
+                *end = Some(*code);
+            }
+        }
+        let mut starts = vec![false; words.len()];
+        for &(node, word) in edges.keys() {
+            if node == 0 {
+                starts[word as usize] = true;
+            }
+        }
         Self {
-            automaton,
-            codes,
+            words,
+            edges,
+            ends,
+            starts,
+            patterns: patterns.len(),
             by_label,
         }
     }
 
     /// How many labels are looked for in text.
     pub fn len(&self) -> usize {
-        self.codes.len()
+        self.patterns
     }
 
     /// Whether no label is looked for.
     pub fn is_empty(&self) -> bool {
-        self.codes.is_empty()
+        self.patterns == 0
     }
 
     /// The code of a label given as is (a posting's `competences[].libelle`
@@ -158,21 +218,40 @@ impl SkillMatcher {
         self.by_label.get(&normalise(label)).copied()
     }
 
-    /// Appends to `found` the codes of every label present in the already
-    /// normalised `text` (see [`normalise_into`]); codes may repeat.
-    pub fn find_normalised(&self, text: &str, found: &mut Vec<i64>) {
-        // Labels begin and end with a space, and adjacent labels share one:
-        // overlapping search finds both.
-        for m in self.automaton.find_overlapping_iter(text.as_bytes()) {
-            found.push(self.codes[m.pattern().as_usize()]);
+    /// Appends to `found` the codes of every label present in `texts`
+    /// (each normalised on the fly; a label does not span two texts); codes
+    /// may repeat, and a label inside a longer one is found too.
+    pub fn find(&self, texts: &[&str], scratch: &mut MatchScratch, found: &mut Vec<i64>) {
+        let MatchScratch { word, ids } = scratch;
+        ids.clear();
+        for text in texts {
+            // Word numbers of the text; `u32::MAX` for words of no label.
+            for_each_word(text, word, |w| {
+                ids.push(self.words.get(w).copied().unwrap_or(u32::MAX))
+            });
+            ids.push(u32::MAX);
         }
-    }
-
-    /// Normalises `text` into `scratch` and appends the codes found.
-    pub fn find(&self, text: &str, scratch: &mut String, found: &mut Vec<i64>) {
-        scratch.clear();
-        normalise_into(text, scratch);
-        self.find_normalised(scratch, found);
+        for start in 0..ids.len() {
+            let first = ids[start];
+            if first == u32::MAX || !self.starts[first as usize] {
+                continue;
+            }
+            let mut node = 0u32;
+            for &id in &ids[start..] {
+                if id == u32::MAX {
+                    break;
+                }
+                match self.edges.get(&(node, id)) {
+                    Some(&next) => {
+                        node = next;
+                        if let Some(code) = self.ends[node as usize] {
+                            found.push(code);
+                        }
+                    }
+                    None => break,
+                }
+            }
+        }
     }
 }
 
@@ -207,7 +286,7 @@ mod tests {
 
     fn found(m: &SkillMatcher, text: &str) -> Vec<i64> {
         let mut out = Vec::new();
-        m.find(text, &mut String::new(), &mut out);
+        m.find(&[text], &mut MatchScratch::default(), &mut out);
         out.sort_unstable();
         out.dedup();
         out
@@ -222,6 +301,7 @@ mod tests {
         );
         assert_eq!(normalise("Cœur de métier"), " coeur de metier ");
         assert_eq!(normalise("Contrôles généraux"), " controle general ");
+        assert_eq!(normalise("ÉLÈVE Ñandú Ÿ"), " eleve nandu y ");
         assert_eq!(normalise("classe"), " classe ");
         assert_eq!(normalise(""), " ");
     }

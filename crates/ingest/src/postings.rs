@@ -251,7 +251,7 @@ fn read_array(bytes: &[u8], matcher: &SkillMatcher) -> Result<Vec<Posting>, Vec<
 /// Buffers reused from one posting to the next.
 #[derive(Default)]
 struct Scratch {
-    text: String,
+    matching: domain::skills::MatchScratch,
     skills: Vec<i64>,
 }
 
@@ -309,12 +309,12 @@ fn convert(
             scratch.skills.push(c);
         }
     }
-    scratch.text.clear();
-    domain::skills::normalise_into(&title, &mut scratch.text);
-    if let Some(d) = raw.description.as_deref() {
-        domain::skills::normalise_into(d, &mut scratch.text);
-    }
-    matcher.find_normalised(&scratch.text, &mut scratch.skills);
+    let description_text = raw.description.as_deref().unwrap_or("");
+    matcher.find(
+        &[&title, description_text],
+        &mut scratch.matching,
+        &mut scratch.skills,
+    );
     scratch.skills.sort_unstable();
     scratch.skills.dedup();
 

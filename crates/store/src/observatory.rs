@@ -940,3 +940,18 @@ impl Store {
         }))
     }
 }
+
+impl Store {
+    /// A version of the campus data: the last audit-log entry and the last
+    /// change-log entry. Every write an observatory view depends on moves
+    /// one of them.
+    pub async fn data_version(&self) -> Result<(i64, i64)> {
+        Ok(on_pool!(self, |p| {
+            sqlx::query_as(
+                "SELECT (SELECT COALESCE(MAX(seq), 0) FROM audit_log), (SELECT COALESCE(MAX(seq), 0) FROM change_log)",
+            )
+            .fetch_one(p)
+            .await?
+        }))
+    }
+}

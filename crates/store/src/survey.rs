@@ -136,3 +136,48 @@ impl Store {
         }))
     }
 }
+
+impl Store {
+    /// A campus' own ROME domains (empty: its filière's defaults apply).
+    pub async fn campus_rome_domains(&self, campus_id: i64) -> Result<Vec<String>> {
+        let rows: Vec<(String,)> = on_pool!(self, |p| {
+            sqlx::query_as(
+                "SELECT domain FROM campus_rome_domains WHERE campus_id = $1 ORDER BY domain",
+            )
+            .bind(campus_id)
+            .fetch_all(p)
+            .await?
+        });
+        Ok(rows.into_iter().map(|r| r.0).collect())
+    }
+
+    /// Replaces a campus' ROME domains (empty: back to the defaults).
+    pub async fn set_campus_rome_domains(&self, campus_id: i64, domains: &[String]) -> Result<()> {
+        let mut tx = self.begin().await?;
+        crate::on_tx!(&mut tx, |c| {
+            sqlx::query("DELETE FROM campus_rome_domains WHERE campus_id = $1")
+                .bind(campus_id)
+                .execute(&mut *c)
+                .await?;
+            for d in domains {
+                sqlx::query("INSERT INTO campus_rome_domains (campus_id, domain) VALUES ($1, $2)")
+                    .bind(campus_id)
+                    .bind(d)
+                    .execute(&mut *c)
+                    .await?;
+            }
+        });
+        tx.commit().await
+    }
+
+    /// Whether a ROME grand domain (one letter) or domain (letter and two digits) exists.
+    pub async fn rome_domain_exists(&self, code: &str) -> Result<bool> {
+        let row: Option<(String,)> = on_pool!(self, |p| {
+            sqlx::query_as("SELECT code FROM grands_domaines WHERE code = $1 UNION SELECT code FROM domaines WHERE code = $1")
+                .bind(code)
+                .fetch_optional(p)
+                .await?
+        });
+        Ok(row.is_some())
+    }
+}

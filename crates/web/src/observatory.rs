@@ -19,6 +19,7 @@ use crate::Routes;
 pub(crate) fn routes(r: Routes) -> Routes {
     r.get("/campus/{slug}/observatoire", page)
         .get("/campus/{slug}/observatoire/{table}", export)
+        .post("/campus/{slug}/observatoire/secteur", sector_save)
 }
 
 /// One bar pair of the demand/supply chart, in SVG units.
@@ -135,6 +136,10 @@ struct ObservatoryPage {
     what_if_error: Option<String>,
     /// Base observatory without the what-if, to show the gap before.
     before: Option<Observatory>,
+    /// Whether the actor may edit the sector mapping (campus managers).
+    manageable: bool,
+    /// A refused sector mapping: the text typed and why.
+    sector_error: Option<(String, String)>,
 }
 
 impl ObservatoryPage {
@@ -187,6 +192,49 @@ async fn page(
     Path(slug): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, WebError> {
+    render(&page_for(&app, &actor, nav, &slug, raw, None).await?, true)
+}
+
+/// Saves the campus' sector → ROME domains mapping (campus managers).
+async fn sector_save(
+    State(app): State<App>,
+    nav: Nav,
+    RequestActor(actor): RequestActor,
+    Path(slug): Path<String>,
+    axum::Form(pairs): axum::Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    let text = pairs
+        .iter()
+        .find(|(k, _)| k == "domaines")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    match app.set_sector_domains(&actor, &slug, &text).await {
+        Ok(()) => Ok(
+            axum::response::Redirect::to(&format!("/campus/{slug}/observatoire")).into_response(),
+        ),
+        Err(AppError::Invalid(errors)) => {
+            let why = errors
+                .into_iter()
+                .map(|e| e.message)
+                .collect::<Vec<_>>()
+                .join(" ");
+            let page = page_for(&app, &actor, nav, &slug, None, Some((text, why))).await?;
+            let mut res = render(&page, true)?;
+            *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(res)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn page_for(
+    app: &App,
+    actor: &app::Actor,
+    nav: Nav,
+    slug: &str,
+    raw: Option<String>,
+    sector_error: Option<(String, String)>,
+) -> Result<ObservatoryPage, WebError> {
     let p = Params::parse(raw);
     let period = p.one("periode").filter(|s| !s.is_empty());
     let (what_if, what_if_error) = match (p.one("certification"), p.one("places")) {
@@ -205,11 +253,11 @@ async fn page(
         _ => (None, None),
     };
     let o = app
-        .observatory(&actor, &slug, None, period.as_deref())
+        .observatory(actor, slug, None, period.as_deref())
         .await?;
     let (o, before, what_if_error) = match what_if {
         Some(w) => match app
-            .observatory(&actor, &slug, Some(w), period.as_deref())
+            .observatory(actor, slug, Some(w), period.as_deref())
             .await
         {
             Ok(with) => (with, Some(o), what_if_error),
@@ -225,7 +273,7 @@ async fn page(
         },
         None => (o, None, what_if_error),
     };
-    let campus = app.campus(&slug).await?;
+    let campus = app.campus(slug).await?;
     let mut certifications: Vec<(i64, String)> = app
         .store
         .formations(campus.id, store::Visibility::All, None)
@@ -243,20 +291,21 @@ async fn page(
     certifications.dedup_by_key(|c| c.0);
     let (bars, chart_height) = bars(&o);
     let points = points(&o);
-    render(
-        &ObservatoryPage {
-            nav,
-            o,
-            bars,
-            chart_height,
-            points,
-            certifications,
-            what_if,
-            what_if_error,
-            before,
-        },
-        true,
-    )
+    let manageable =
+        app::policy::allows(actor, app::Action::Manage, app::Resource::Campus(campus.id));
+    Ok(ObservatoryPage {
+        nav,
+        o,
+        bars,
+        chart_height,
+        points,
+        certifications,
+        what_if,
+        what_if_error,
+        before,
+        manageable,
+        sector_error,
+    })
 }
 
 /// `/campus/{slug}/observatoire/{tension|ecart|competences}.{csv|ods}`.

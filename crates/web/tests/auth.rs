@@ -1010,6 +1010,16 @@ async fn authorization_matrix(d: &Demo) -> usize {
                         ..Expect::all(403)
                     },
                 ),
+                // An empty mapping restores the filière's defaults.
+                ("POST", "/campus/{slug}/observatoire/secteur") => (
+                    "/campus/demo/observatoire/secteur".into(),
+                    Expect {
+                        visitor: 401,
+                        manager_a: 303,
+                        admin: 303,
+                        ..Expect::all(403)
+                    },
+                ),
                 ("GET", "/campus/{slug}/observatoire/{table}") => (
                     "/campus/demo/observatoire/ecart.csv".into(),
                     Expect {
@@ -2579,6 +2589,36 @@ async fn survey(d: &Demo) {
             "suppressed for the observer: {k}"
         );
     }
+
+    // The campus' own sector → ROME domains mapping, checked against ROME 4.0.
+    let sector = "/campus/demo/observatoire/secteur";
+    let bad = post(r, &manager, sector, vec![("domaines", "K13 Z99".into())]).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("Z99 : ni grand domaine"), "{}", bad.body);
+    let ok = post(r, &manager, sector, vec![("domaines", "k13".into())]).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+    let obs = Call::get("/api/v1/campuses/demo/observatory")
+        .cookie(manager.cookie.as_deref())
+        .send(r)
+        .await;
+    let obs: serde_json::Value = serde_json::from_str(&obs.body).unwrap();
+    assert_eq!(obs["domains"], serde_json::json!(["K13"]));
+    assert_eq!(obs["domains_are_defaults"], false);
+    for m in obs["metiers"].as_array().unwrap() {
+        let code = m["code_rome"].as_str().unwrap();
+        assert_eq!(
+            m["in_sector"].as_bool(),
+            Some(code.starts_with("K13")),
+            "{m}"
+        );
+    }
+    let back = post(r, &manager, sector, vec![("domaines", "".into())]).await;
+    assert_eq!(back.status, StatusCode::SEE_OTHER);
+    let obs = Call::get("/api/v1/campuses/demo/observatory")
+        .cookie(manager.cookie.as_deref())
+        .send(r)
+        .await;
+    assert!(obs.body.contains("\"domains_are_defaults\":true"));
 }
 
 #[tokio::test]

@@ -98,3 +98,10 @@ CREATE TABLE survey_answers (
     UNIQUE (campaign_id, member_id, code_rome)
 );
 CREATE INDEX survey_answers_campaign ON survey_answers (campaign_id);
+
+-- A campus' own sector → ROME domains mapping; none: its filière's defaults.
+CREATE TABLE campus_rome_domains (
+    campus_id BIGINT NOT NULL REFERENCES campuses (id) ON DELETE CASCADE,
+    domain TEXT NOT NULL,
+    PRIMARY KEY (campus_id, domain)
+);
