@@ -356,6 +356,9 @@ async function observatoryJourney(page) {
   const titled = await page.locator('figure.chart svg[role="img"] > title').count();
   expect(charts >= 2 && titled === charts, `every chart (${charts}: needs and places, outcomes) has a text alternative`);
   expect(fold(await page.locator('main').innerText()).includes('synthetiques'), 'the synthetic postings are said to be synthetic');
+  const areas = await page.locator('figure.tension-map svg path').count();
+  const coloured = await page.locator('figure.tension-map svg path:not([fill="#e6e6e6"])').count();
+  expect(areas > 10 && coloured > 0, `the tension map draws the communes (${areas}), ${coloured} with a published level`);
   const select = page.getByLabel('Certification', { exact: true });
   const options = await select.locator('option').count();
   expect(options > 1, `the what-if offers the campus' certifications (${options - 1})`);

@@ -20,6 +20,8 @@ const WIDTH: f64 = 600.0;
 #[derive(Debug, Clone, Serialize)]
 pub struct Shape {
     pub name: String,
+    /// INSEE code of the commune or département drawn.
+    pub code: String,
     /// SVG path data.
     pub d: String,
 }
@@ -132,7 +134,7 @@ fn sources(geo_dir: &Path, departement: &str) -> Option<(PathBuf, Option<String>
 }
 
 fn build_base(geo_dir: &Path, departements: &[String]) -> Result<BaseMap, AppError> {
-    let mut named_rings: Vec<(String, Vec<Ring>)> = Vec::new();
+    let mut named_rings: Vec<(String, String, Vec<Ring>)> = Vec::new();
     for dep in departements {
         let Some((file, filter)) = sources(geo_dir, dep) else {
             continue;
@@ -146,10 +148,11 @@ fn build_base(geo_dir: &Path, departements: &[String]) -> Result<BaseMap, AppErr
                 }
             }
             let name = props["nom"].as_str().unwrap_or_default().to_owned();
-            named_rings.push((name, rings(&feature["geometry"])));
+            let code = props["code"].as_str().unwrap_or_default().to_owned();
+            named_rings.push((name, code, rings(&feature["geometry"])));
         }
     }
-    let all = named_rings.iter().flat_map(|(_, r)| r.iter().flatten());
+    let all = named_rings.iter().flat_map(|(_, _, r)| r.iter().flatten());
     let (mut min_lon, mut max_lon, mut min_lat, mut max_lat) =
         (180.0f64, -180.0f64, 90.0f64, -90.0f64);
     for &(lon, lat) in all {
@@ -171,7 +174,7 @@ fn build_base(geo_dir: &Path, departements: &[String]) -> Result<BaseMap, AppErr
     };
     let shapes = named_rings
         .into_iter()
-        .map(|(name, rings)| {
+        .map(|(name, code, rings)| {
             let mut d = String::new();
             for ring in rings {
                 for (i, (lon, lat)) in ring.into_iter().enumerate() {
@@ -185,7 +188,7 @@ fn build_base(geo_dir: &Path, departements: &[String]) -> Result<BaseMap, AppErr
                 }
                 d.push('Z');
             }
-            Shape { name, d }
+            Shape { name, code, d }
         })
         .collect();
     Ok(BaseMap {

@@ -375,6 +375,9 @@ pub struct MetierLine {
     pub dimensions: Vec<Dimension>,
     /// Level of the main indicator per period, oldest first.
     pub trend: Vec<(String, u8)>,
+    /// Level of the main indicator in each territory of the perimeter
+    /// (bassins, or the narrowest type published), for the map.
+    pub places: Vec<(String, u8)>,
     /// Offers registered (published average) summed over the perimeter.
     pub offers: Option<f64>,
     /// Job seekers A, B, C summed over the perimeter.
@@ -421,6 +424,8 @@ pub struct Observatory {
     pub employment_areas: Vec<String>,
     pub departements: Vec<String>,
     pub basins: Vec<String>,
+    /// The bassin of each commune of the perimeter (for the map).
+    pub commune_basins: Vec<(String, String)>,
     /// Imported tension sources.
     pub sources: Vec<store::TensionSourceRow>,
     /// Months of postings counted (the last 12 of the data).
@@ -867,7 +872,10 @@ impl App {
         let mut regions: Vec<String> = communes.iter().map(|c| c.region_code.clone()).collect();
         regions.sort();
         regions.dedup();
-        let basins = self.store.basins_of(&codes).await?;
+        let commune_basins = self.store.commune_basins(&codes).await?;
+        let mut basins: Vec<String> = commune_basins.iter().map(|(_, b)| b.clone()).collect();
+        basins.sort();
+        basins.dedup();
 
         let mut places: Vec<(String, String)> = Vec::new();
         places.extend(basins.iter().map(|b| ("bassin".to_owned(), b.clone())));
@@ -891,6 +899,8 @@ impl App {
         #[derive(Default)]
         struct Acc {
             periods: BTreeMap<String, Vec<(i64, f64)>>,
+            /// (period, territory) → level of the main indicator.
+            places: BTreeMap<(String, String), u8>,
             dims: BTreeMap<(String, String), Vec<(i64, f64)>>,
             offers: BTreeMap<String, f64>,
             seekers: BTreeMap<String, f64>,
@@ -958,6 +968,10 @@ impl App {
                     if let Some(l) = v.level {
                         if ind == "TENSION" {
                             a.periods.entry(v.period.clone()).or_default().push((l, w));
+                            a.places.insert(
+                                (v.period.clone(), v.territory_code.clone()),
+                                u8::try_from(l).unwrap_or(0),
+                            );
                         } else {
                             a.dims
                                 .entry((v.period.clone(), ind.to_owned()))
@@ -1062,6 +1076,16 @@ impl App {
                     None => a.periods.keys().next_back().cloned(),
                 };
                 let level = latest.as_ref().and_then(|p| weighted_level(&a.periods[p]));
+                let place_levels = latest
+                    .as_ref()
+                    .map(|p| {
+                        a.places
+                            .iter()
+                            .filter(|((period, _), _)| period == p)
+                            .map(|((_, t), l)| (t.clone(), *l))
+                            .collect()
+                    })
+                    .unwrap_or_default();
                 let trend = a
                     .periods
                     .iter()
@@ -1124,6 +1148,7 @@ impl App {
                     period: latest.clone(),
                     dimensions,
                     trend,
+                    places: place_levels,
                     offers: pick(&a.offers),
                     jobseekers: pick(&a.seekers),
                     bmo_difficult_pct: a.bmo_pct.values().next_back().copied(),
@@ -1200,6 +1225,7 @@ impl App {
             employment_areas: areas,
             departements: deps,
             basins,
+            commune_basins,
             sources: self.store.tension_sources().await?,
             posting_months,
             synthetic_postings: synthetic,

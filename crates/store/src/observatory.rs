@@ -158,14 +158,27 @@ impl Store {
 
     /// The bassins d'emploi that hold at least one of `communes`.
     pub async fn basins_of(&self, communes: &[String]) -> Result<Vec<String>> {
+        let mut out: Vec<String> = self
+            .commune_basins(communes)
+            .await?
+            .into_iter()
+            .map(|(_, b)| b)
+            .collect();
+        out.sort();
+        out.dedup();
+        Ok(out)
+    }
+
+    /// The bassin d'emploi of each of `communes` that has one.
+    pub async fn commune_basins(&self, communes: &[String]) -> Result<Vec<(String, String)>> {
         if communes.is_empty() {
             return Ok(Vec::new());
         }
-        let mut out: Vec<String> = Vec::new();
+        let mut out: Vec<(String, String)> = Vec::new();
         for chunk in communes.chunks(5000) {
-            let rows: Vec<(String,)> = on_pool!(self, |p| {
+            let rows: Vec<(String, String)> = on_pool!(self, |p| {
                 let mut qb = sqlx::QueryBuilder::new(
-                    "SELECT DISTINCT basin_code FROM basin_communes WHERE code_insee IN (",
+                    "SELECT code_insee, basin_code FROM basin_communes WHERE code_insee IN (",
                 );
                 let mut sep = qb.separated(", ");
                 for c in chunk {
@@ -174,10 +187,9 @@ impl Store {
                 qb.push(")");
                 qb.build_query_as().fetch_all(p).await?
             });
-            out.extend(rows.into_iter().map(|r| r.0));
+            out.extend(rows);
         }
         out.sort();
-        out.dedup();
         Ok(out)
     }
 

@@ -122,6 +122,88 @@ fn points(o: &Observatory) -> Vec<Point> {
     out
 }
 
+/// One territory of the tension map, filled by its level.
+struct Area {
+    d: String,
+    fill: &'static str,
+    title: String,
+}
+
+/// The map of one métier's tension level over the perimeter: communes
+/// (overseas) or départements, each filled by the level of its bassin(s).
+struct TensionMap {
+    code_rome: String,
+    label: String,
+    width: f64,
+    height: f64,
+    areas: Vec<Area>,
+    /// Levels per bassin, the table beside the map.
+    rows: Vec<(String, u8)>,
+}
+
+fn fill(level: Option<u8>) -> &'static str {
+    match level {
+        Some(1) => "#b7dfc0",
+        Some(2) => "#d9ea9a",
+        Some(3) => "#ffe08a",
+        Some(4) => "#ffb070",
+        Some(5) => "#f26b5b",
+        _ => "#e6e6e6",
+    }
+}
+
+fn tension_map(app: &App, o: &Observatory, wanted: Option<&str>) -> Option<TensionMap> {
+    let m = match wanted {
+        Some(code) => o.metiers.iter().find(|m| m.code_rome == code)?,
+        None => o.metiers.iter().find(|m| !m.places.is_empty())?,
+    };
+    if m.places.is_empty() {
+        return None;
+    }
+    let level_of = |basin: &str| m.places.iter().find(|(t, _)| t == basin).map(|(_, l)| *l);
+    let view = app::map::draw(&app.config.data_dir.join("geo"), &o.departements, &[]).ok()?;
+    let areas = view
+        .shapes
+        .iter()
+        .map(|s| {
+            // A commune: its bassin's level; a département: the rounded mean of its bassins'.
+            let level = if s.code.len() == 5 {
+                o.commune_basins
+                    .iter()
+                    .find(|(c, _)| *c == s.code)
+                    .and_then(|(_, b)| level_of(b))
+            } else {
+                let levels: Vec<u8> = o
+                    .commune_basins
+                    .iter()
+                    .filter(|(c, _)| c.starts_with(&s.code))
+                    .filter_map(|(_, b)| level_of(b))
+                    .collect();
+                (!levels.is_empty()).then(|| {
+                    (levels.iter().map(|l| f64::from(*l)).sum::<f64>() / levels.len() as f64)
+                        .round() as u8
+                })
+            };
+            Area {
+                d: s.d.clone(),
+                fill: fill(level),
+                title: match level {
+                    Some(l) => format!("{} : niveau {l}/5", s.name),
+                    None => format!("{} : pas de niveau publié", s.name),
+                },
+            }
+        })
+        .collect();
+    Some(TensionMap {
+        code_rome: m.code_rome.clone(),
+        label: m.label.clone(),
+        width: view.width,
+        height: view.height,
+        areas,
+        rows: m.places.clone(),
+    })
+}
+
 #[derive(Template)]
 #[template(path = "observatoire.html")]
 struct ObservatoryPage {
@@ -138,6 +220,8 @@ struct ObservatoryPage {
     before: Option<Observatory>,
     /// Whether the actor may edit the sector mapping (campus managers).
     manageable: bool,
+    /// The tension map of one métier.
+    map: Option<TensionMap>,
     /// A refused sector mapping: the text typed and why.
     sector_error: Option<(String, String)>,
 }
@@ -291,6 +375,7 @@ async fn page_for(
     certifications.dedup_by_key(|c| c.0);
     let (bars, chart_height) = bars(&o);
     let points = points(&o);
+    let map = tension_map(app, &o, p.one("metier").as_deref());
     let manageable =
         app::policy::allows(actor, app::Action::Manage, app::Resource::Campus(campus.id));
     Ok(ObservatoryPage {
@@ -305,6 +390,7 @@ async fn page_for(
         before,
         manageable,
         sector_error,
+        map,
     })
 }
 
