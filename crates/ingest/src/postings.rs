@@ -155,7 +155,7 @@ fn split_lines(bytes: &[u8], n: usize) -> Vec<(usize, &[u8])> {
         }
         let chunk = &bytes[start..end];
         chunks.push((line, chunk));
-        line += chunk.iter().filter(|b| **b == b'\n').count();
+        line += memchr::memchr_iter(b'\n', chunk).count();
         start = end;
         if start >= bytes.len() {
             break;
@@ -165,7 +165,22 @@ fn split_lines(bytes: &[u8], n: usize) -> Vec<(usize, &[u8])> {
 }
 
 fn memchr_newline(bytes: &[u8]) -> Option<usize> {
-    bytes.iter().position(|b| *b == b'\n')
+    memchr::memchr(b'\n', bytes)
+}
+
+/// The lines of a chunk (without their `\n`), found with SIMD search.
+fn lines(chunk: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut start = 0;
+    let mut ends = memchr::memchr_iter(b'\n', chunk);
+    std::iter::from_fn(move || {
+        if start > chunk.len() {
+            return None;
+        }
+        let end = ends.next().unwrap_or(chunk.len());
+        let line = &chunk[start..end];
+        start = end + 1;
+        Some(line)
+    })
 }
 
 /// Reads one chunk of JSON lines.
@@ -177,7 +192,7 @@ fn read_lines(
     let mut out = Vec::with_capacity(chunk.len() / 1200 + 1);
     let mut problems = Vec::new();
     let mut scratch = Scratch::default();
-    for (i, raw_line) in chunk.split(|b| *b == b'\n').enumerate() {
+    for (i, raw_line) in lines(chunk).enumerate() {
         let line = first_line + i;
         let trimmed = raw_line.trim_ascii();
         if trimmed.is_empty() {
@@ -409,9 +424,25 @@ impl Fnv {
     }
 }
 
+/// A counting key: ROME code, zone d'emploi, month, each as short bytes.
+type CountKey = ([u8; 5], [u8; 5], [u8; 7]);
+
+fn fixed<const N: usize>(s: &str) -> [u8; N] {
+    let mut out = [0u8; N];
+    let b = s.as_bytes();
+    let n = b.len().min(N);
+    out[..n].copy_from_slice(&b[..n]);
+    out
+}
+
+fn text_of(b: &[u8]) -> String {
+    String::from_utf8_lossy(b.split(|c| *c == 0).next().unwrap_or(b)).into_owned()
+}
+
 /// The counting step alone, for the benchmark against DuckDB: parses the
 /// ROME code, commune and month of every line and counts postings per key.
-/// `area` places a commune in its zone d'emploi.
+/// `area` places a commune in its zone d'emploi. Keys are fixed-size byte
+/// arrays in a hash map per thread, merged at the end.
 pub fn count_by_rome_area_month<'m>(
     bytes: &[u8],
     area: &(dyn Fn(&str) -> Option<&'m str> + Sync),
@@ -428,49 +459,48 @@ pub fn count_by_rome_area_month<'m>(
         lieu_travail: Option<RawPlace<'a>>,
     }
     let chunks = split_lines(bytes, threads.max(1));
-    let partials: Vec<std::collections::HashMap<(String, String, String), u64>> =
-        std::thread::scope(|s| {
-            let handles: Vec<_> = chunks
-                .iter()
-                .map(|&(_, chunk)| {
-                    s.spawn(move || {
-                        let mut counts: std::collections::HashMap<(String, String, String), u64> =
-                            std::collections::HashMap::new();
-                        for line in chunk.split(|b| *b == b'\n') {
-                            let Ok(k) = serde_json::from_slice::<Key>(line) else {
-                                continue;
-                            };
-                            let rome = k.rome_code.as_deref().unwrap_or("").to_owned();
-                            let commune = k
-                                .lieu_travail
-                                .as_ref()
-                                .and_then(|p| p.commune.as_deref())
-                                .unwrap_or("");
-                            let ze = area(commune).unwrap_or("").to_owned();
-                            let month = k
-                                .date_creation
-                                .as_deref()
-                                .and_then(|d| d.get(..7))
-                                .unwrap_or("")
-                                .to_owned();
-                            *counts.entry((rome, ze, month)).or_default() += 1;
-                        }
-                        counts
-                    })
+    let partials: Vec<rustc_hash::FxHashMap<CountKey, u64>> = std::thread::scope(|s| {
+        let handles: Vec<_> = chunks
+            .iter()
+            .map(|&(_, chunk)| {
+                s.spawn(move || {
+                    let mut counts: rustc_hash::FxHashMap<CountKey, u64> = Default::default();
+                    for line in lines(chunk) {
+                        let Ok(k) = serde_json::from_slice::<Key>(line) else {
+                            continue;
+                        };
+                        let commune = k
+                            .lieu_travail
+                            .as_ref()
+                            .and_then(|p| p.commune.as_deref())
+                            .unwrap_or("");
+                        let key = (
+                            fixed(k.rome_code.as_deref().unwrap_or("")),
+                            fixed(area(commune).unwrap_or("")),
+                            fixed(k.date_creation.as_deref().unwrap_or("")),
+                        );
+                        *counts.entry(key).or_default() += 1;
+                    }
+                    counts
                 })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("counting thread"))
-                .collect()
-        });
-    let mut total = std::collections::HashMap::new();
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("counting thread"))
+            .collect()
+    });
+    let mut partials = partials.into_iter();
+    let mut total = partials.next().unwrap_or_default();
     for p in partials {
         for (k, v) in p {
             *total.entry(k).or_default() += v;
         }
     }
     total
+        .into_iter()
+        .map(|((r, z, m), v)| ((text_of(&r), text_of(&z), text_of(&m)), v))
+        .collect()
 }
 
 #[cfg(test)]
