@@ -384,6 +384,11 @@ pub struct MetierLine {
     pub jobseekers: Option<f64>,
     /// Share of recruitment projects judged difficult, national (BMO).
     pub bmo_difficult_pct: Option<f64>,
+    /// That share per edition, oldest first.
+    pub bmo_trend: Vec<(String, f64)>,
+    /// Duncan index of offers against job seekers over the perimeter's
+    /// bassins (0: same spread, 1: never in the same bassin), computed here.
+    pub geographic_mismatch: Option<f64>,
     /// BMO projects on the perimeter's bassins, when published.
     pub bmo_projects: Option<f64>,
     /// Planned hires of the campus' latest survey (hidden from those who
@@ -580,6 +585,7 @@ impl Observatory {
                     "offers",
                     "jobseekers",
                     "bmo_difficult_pct",
+                    "geo_mismatch_duncan",
                     "postings",
                 ];
                 columns.extend(DIMENSION_COLUMNS);
@@ -598,6 +604,7 @@ impl Observatory {
                             opt_two(m.offers),
                             opt_two(m.jobseekers),
                             opt_two(m.bmo_difficult_pct),
+                            opt_two(m.geographic_mismatch),
                             json!(m.postings),
                         ];
                         r.extend(m.dimensions.iter().map(|d| json!(d.level)));
@@ -904,6 +911,8 @@ impl App {
             dims: BTreeMap<(String, String), Vec<(i64, f64)>>,
             offers: BTreeMap<String, f64>,
             seekers: BTreeMap<String, f64>,
+            /// (period, bassin) → (offers, job seekers), for the Duncan index.
+            spread: BTreeMap<(String, String), (Option<f64>, Option<f64>)>,
             bmo_pct: BTreeMap<String, f64>,
             bmo_projects: BTreeMap<String, f64>,
         }
@@ -955,11 +964,23 @@ impl App {
                     }
                 }
                 (_, "national") => {}
-                ("OFFRES", _) => {
-                    *a.offers.entry(v.period.clone()).or_default() += v.value.unwrap_or(0.0)
+                ("OFFRES", t) => {
+                    *a.offers.entry(v.period.clone()).or_default() += v.value.unwrap_or(0.0);
+                    if t == "bassin" {
+                        a.spread
+                            .entry((v.period.clone(), v.territory_code.clone()))
+                            .or_default()
+                            .0 = v.value;
+                    }
                 }
-                ("DEFM_ABC", _) => {
-                    *a.seekers.entry(v.period.clone()).or_default() += v.value.unwrap_or(0.0)
+                ("DEFM_ABC", t) => {
+                    *a.seekers.entry(v.period.clone()).or_default() += v.value.unwrap_or(0.0);
+                    if t == "bassin" {
+                        a.spread
+                            .entry((v.period.clone(), v.territory_code.clone()))
+                            .or_default()
+                            .1 = v.value;
+                    }
                 }
                 ("BMO_PROJETS", "bassin") => {
                     *a.bmo_projects.entry(v.period.clone()).or_default() += v.value.unwrap_or(0.0)
@@ -1152,6 +1173,19 @@ impl App {
                     offers: pick(&a.offers),
                     jobseekers: pick(&a.seekers),
                     bmo_difficult_pct: a.bmo_pct.values().next_back().copied(),
+                    bmo_trend: a.bmo_pct.iter().map(|(p, v)| (p.clone(), *v)).collect(),
+                    geographic_mismatch: latest.as_ref().and_then(|p| {
+                        // Over the perimeter's bassins with both figures.
+                        let (offers, seekers): (Vec<f64>, Vec<f64>) = a
+                            .spread
+                            .iter()
+                            .filter(|((period, _), _)| period == p)
+                            .filter_map(|(_, (o, s))| Some(((*o)?, (*s)?)))
+                            .unzip();
+                        (offers.len() >= 2)
+                            .then(|| domain::tension::duncan_index(&offers, &seekers))
+                            .flatten()
+                    }),
                     bmo_projects,
                     survey_planned,
                     postings: n_postings,

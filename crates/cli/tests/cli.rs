@@ -448,6 +448,18 @@ fn observatory(cli: &Cli, work: &Path) {
         assert_eq!(r["in_sector"].as_bool(), Some(in_domains), "{code}");
     }
     assert!(tension.iter().filter(|r| r["in_sector"] == true).count() > 10);
+    // The Duncan index over the bassins of a three-département perimeter.
+    let b = json(&[
+        "analyse", "tension", "--campus", "demo-b", "--format", "json",
+    ]);
+    let duncan: Vec<f64> = b
+        .iter()
+        .filter_map(|r| r["geo_mismatch_duncan"].as_f64())
+        .collect();
+    assert!(
+        !duncan.is_empty() && duncan.iter().all(|d| (0.0..=1.0).contains(d)),
+        "{duncan:?}"
+    );
     let j1501 = tension
         .iter()
         .find(|r| r["code_rome"] == "J1501")

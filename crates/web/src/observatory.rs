@@ -251,6 +251,9 @@ impl ObservatoryPage {
     fn num0(&self, v: &f64) -> String {
         fmt_num(*v)
     }
+    fn dec2(&self, v: &Option<f64>) -> String {
+        v.map_or_else(|| "—".to_owned(), |x| format!("{x:.2}").replace('.', ","))
+    }
     fn gap_before(&self, code: &str) -> String {
         self.before
             .as_ref()
