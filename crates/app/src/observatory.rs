@@ -272,6 +272,21 @@ pub const SHIPPED_TENSION: [(&str, Option<&str>); 5] = [
     ("labonneboite_metiers_tension.csv", Some("2020")),
 ];
 
+impl App {
+    /// A file shipped compressed in `data/DIR/NAME.gz`, decompressed.
+    pub(crate) fn read_shipped(&self, dir: &str, name: &str) -> Result<Vec<u8>, ImportError> {
+        let path = self.config.data_dir.join(dir).join(format!("{name}.gz"));
+        let gz = std::fs::read(&path)
+            .map_err(|e| ImportError::Failed(format!("{} : {e}", path.display())))?;
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(gz.as_slice()), &mut bytes)
+            .map_err(|e| {
+                ImportError::Failed(format!("{} : gzip illisible : {e}", path.display()))
+            })?;
+        Ok(bytes)
+    }
+}
+
 /// Synthetic postings the demonstration imports.
 pub const DEMO_POSTINGS: usize = 4_000;
 
@@ -286,21 +301,7 @@ impl App {
     ) -> Result<Vec<(String, TensionImport)>, ImportError> {
         let mut out = Vec::new();
         for (name, period) in SHIPPED_TENSION {
-            let path = self
-                .config
-                .data_dir
-                .join("observatoire")
-                .join(format!("{name}.gz"));
-            let gz = std::fs::read(&path)
-                .map_err(|e| ImportError::Failed(format!("{} : {e}", path.display())))?;
-            let mut bytes = Vec::new();
-            std::io::Read::read_to_end(
-                &mut flate2::read::GzDecoder::new(gz.as_slice()),
-                &mut bytes,
-            )
-            .map_err(|e| {
-                ImportError::Failed(format!("{} : gzip illisible : {e}", path.display()))
-            })?;
+            let bytes = self.read_shipped("observatoire", name)?;
             let r = self.import_tension(name, &bytes, period).await?;
             out.push((name.to_owned(), r));
         }

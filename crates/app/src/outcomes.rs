@@ -251,21 +251,7 @@ impl App {
     ) -> Result<Vec<(String, OutcomeImport)>, ImportError> {
         let mut out = Vec::new();
         for name in SHIPPED_OUTCOMES {
-            let path = self
-                .config
-                .data_dir
-                .join("inserjeunes")
-                .join(format!("{name}.gz"));
-            let gz = std::fs::read(&path)
-                .map_err(|e| ImportError::Failed(format!("{} : {e}", path.display())))?;
-            let mut bytes = Vec::new();
-            std::io::Read::read_to_end(
-                &mut flate2::read::GzDecoder::new(gz.as_slice()),
-                &mut bytes,
-            )
-            .map_err(|e| {
-                ImportError::Failed(format!("{} : gzip illisible : {e}", path.display()))
-            })?;
+            let bytes = self.read_shipped("inserjeunes", name)?;
             out.push((
                 name.to_owned(),
                 self.import_inserjeunes(name, &bytes, None).await?,

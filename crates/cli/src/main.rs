@@ -909,31 +909,16 @@ async fn import(config: Config, c: ImportCommand) -> anyhow::Result<ExitCode> {
                 }
                 None => app.import_shipped_tension().await,
             };
-            return match results {
-                Ok(results) => {
-                    for (name, r) in results {
-                        for n in &r.notes {
-                            eprintln!("{n}");
-                        }
-                        if r.unchanged {
-                            println!(
-                                "{name} ({}) : déjà importé à l'identique, rien à faire.",
-                                r.kind
-                            );
-                        } else {
-                            println!(
-                                "{name} ({}) : {} ligne(s) importée(s), {} ligne(s) ignorée(s).",
-                                r.kind,
-                                r.rows,
-                                r.notes.len()
-                            );
-                        }
-                    }
-                    Ok(ExitCode::SUCCESS)
-                }
-                Err(ImportError::Refused { file, problems }) => Ok(refused(&file, &problems)),
-                Err(e) => Err(import_error(e)),
-            };
+            return finish_files(results, |r| FileOutcome {
+                kind: &r.kind,
+                unchanged: r.unchanged,
+                summary: format!(
+                    "{} ligne(s) importée(s), {} ligne(s) ignorée(s).",
+                    r.rows,
+                    r.notes.len()
+                ),
+                notes: &r.notes,
+            });
         }
         ImportCommand::Inserjeunes { file, period } => {
             let results = match file {
@@ -945,26 +930,15 @@ async fn import(config: Config, c: ImportCommand) -> anyhow::Result<ExitCode> {
                 }
                 None => app.import_shipped_outcomes().await,
             };
-            return match results {
-                Ok(results) => {
-                    for (name, r) in results {
-                        if r.unchanged {
-                            println!(
-                                "{name} ({}) : déjà importé à l'identique, rien à faire.",
-                                r.kind
-                            );
-                        } else {
-                            println!(
-                                "{name} ({}) : {} ligne(s) importée(s), {} sans libellé BCN.",
-                                r.kind, r.rows, r.unlabelled
-                            );
-                        }
-                    }
-                    Ok(ExitCode::SUCCESS)
-                }
-                Err(ImportError::Refused { file, problems }) => Ok(refused(&file, &problems)),
-                Err(e) => Err(import_error(e)),
-            };
+            return finish_files(results, |r| FileOutcome {
+                kind: r.kind,
+                unchanged: r.unchanged,
+                summary: format!(
+                    "{} ligne(s) importée(s), {} sans libellé BCN.",
+                    r.rows, r.unlabelled
+                ),
+                notes: &[],
+            });
         }
         ImportCommand::Postings { file } => {
             let name = file.display().to_string();
@@ -1140,6 +1114,43 @@ fn print_records(
         }
     }
     Ok(())
+}
+
+/// What one imported file did, for [`finish_files`].
+struct FileOutcome<'a> {
+    kind: &'a str,
+    unchanged: bool,
+    summary: String,
+    notes: &'a [String],
+}
+
+/// Prints what each file of an import did (its left-out rows on standard
+/// error), or why the import was refused.
+fn finish_files<T>(
+    results: Result<Vec<(String, T)>, ImportError>,
+    describe: impl Fn(&T) -> FileOutcome<'_>,
+) -> anyhow::Result<ExitCode> {
+    match results {
+        Ok(results) => {
+            for (name, r) in &results {
+                let o = describe(r);
+                for n in o.notes {
+                    eprintln!("{n}");
+                }
+                if o.unchanged {
+                    println!(
+                        "{name} ({}) : déjà importé à l'identique, rien à faire.",
+                        o.kind
+                    );
+                } else {
+                    println!("{name} ({}) : {}", o.kind, o.summary);
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(ImportError::Refused { file, problems }) => Ok(refused(&file, &problems)),
+        Err(e) => Err(import_error(e)),
+    }
 }
 
 /// Says why a file was refused (its first 20 problems) and gives exit code 2.

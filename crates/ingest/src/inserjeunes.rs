@@ -96,21 +96,7 @@ pub fn read_outcomes(
         return Err(errors);
     }
     let has = |c: &str| headers.iter().any(|h| h == c);
-    let cols = |needed: &[&str]| -> Result<Vec<usize>, Vec<String>> {
-        let mut out = Vec::new();
-        let mut missing = Vec::new();
-        for c in needed {
-            match headers.iter().position(|h| h == c) {
-                Some(i) => out.push(i),
-                None => missing.push(format!("{file}, ligne 1 : colonne « {c} » absente")),
-            }
-        }
-        if missing.is_empty() {
-            Ok(out)
-        } else {
-            Err(missing)
-        }
-    };
+    let cols = |needed: &[&str]| crate::tension::columns(file, &headers, needed);
 
     if has("FORMATION_DIPLOME") && has("LIBELLE_LONG_200") && !has("MEF") {
         let idx = cols(&[

@@ -593,7 +593,11 @@ fn done(errors: Vec<String>, ok: impl FnOnce() -> Published) -> Result<Published
 }
 
 /// Positions of the needed columns, or the list of those missing.
-fn columns(file: &str, headers: &[String], needed: &[&str]) -> Result<Vec<usize>, Vec<String>> {
+pub(crate) fn columns(
+    file: &str,
+    headers: &[String],
+    needed: &[&str],
+) -> Result<Vec<usize>, Vec<String>> {
     let mut out = Vec::with_capacity(needed.len());
     let mut missing = Vec::new();
     for c in needed {
