@@ -552,6 +552,31 @@ fn observatory(cli: &Cli, work: &Path) {
         "same offer, other id: {out}"
     );
 
+    // Demand precedence: BMO projects of a Guyane bassin for the nurses'
+    // family (V1Z80 → six fiches, 60 projects: 10 each) become the demand of
+    // J1506; J1501, which the campus survey covers, keeps the survey.
+    let bmo = write(
+        work,
+        "bmo-guyane.csv",
+        "CATCHMENT_AREA_CODE,FAP_CODE,NB_RECRUT_PROJECTS,NB_DIFF_RECRUT_PROJECTS,NB_SEASON_RECRUT_PROJECTS\n0301,V1Z80,60,30,0\n",
+    );
+    cli.ok(&["import", "tension", &s(&bmo), "--period", "2024"]);
+    let gap = json(&["analyse", "gap", "--format", "json"]);
+    let row = |code: &str| {
+        gap.iter()
+            .find(|r| r["code_rome"] == code)
+            .cloned()
+            .unwrap_or_default()
+    };
+    assert_eq!(row("J1506")["demand_source"], "BMO", "{}", row("J1506"));
+    assert_eq!(row("J1506")["bmo_projects"].as_f64(), Some(10.0));
+    assert_eq!(
+        row("J1501")["demand_source"],
+        "enquête du campus",
+        "{}",
+        row("J1501")
+    );
+
     // Gap and what-if: opening places of a certification raises the supply
     // of its métiers by the places split over them.
     let gap = json(&["analyse", "gap", "--format", "json"]);
