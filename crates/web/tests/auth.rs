@@ -998,19 +998,8 @@ async fn authorization_matrix(d: &Demo) -> usize {
                         ..Expect::all(403)
                     },
                 ),
-                // The observatory of campus A, its exports and its JSON:
-                // aggregates for its managers and observers, and the network.
-                ("GET", "/campus/{slug}/observatoire") => (
-                    "/campus/demo/observatoire".into(),
-                    Expect {
-                        visitor: 401,
-                        observer_a: 200,
-                        manager_a: 200,
-                        admin: 200,
-                        ..Expect::all(403)
-                    },
-                ),
-                // An empty mapping restores the filière's defaults.
+                // The observatory's sector mapping: an empty one restores the
+                // filière's defaults (its managers and the network).
                 ("POST", "/campus/{slug}/observatoire/secteur") => (
                     "/campus/demo/observatoire/secteur".into(),
                     Expect {
@@ -1020,39 +1009,9 @@ async fn authorization_matrix(d: &Demo) -> usize {
                         ..Expect::all(403)
                     },
                 ),
-                ("GET", "/campus/{slug}/observatoire/{table}") => (
-                    "/campus/demo/observatoire/ecart.csv".into(),
-                    Expect {
-                        visitor: 401,
-                        observer_a: 200,
-                        manager_a: 200,
-                        admin: 200,
-                        ..Expect::all(403)
-                    },
-                ),
-                ("GET", "/api/v1/campuses/{slug}/observatory") => (
-                    "/api/v1/campuses/demo/observatory".into(),
-                    Expect {
-                        visitor: 401,
-                        observer_a: 200,
-                        manager_a: 200,
-                        admin: 200,
-                        ..Expect::all(403)
-                    },
-                ),
                 // The needs survey of campus A: campaigns and results for
                 // its team and observers; opening one for its managers (an
                 // empty form is refused); answering for a member employer.
-                ("GET", "/campus/{slug}/enquetes") => (
-                    "/campus/demo/enquetes".into(),
-                    Expect {
-                        visitor: 401,
-                        observer_a: 200,
-                        manager_a: 200,
-                        admin: 200,
-                        ..Expect::all(403)
-                    },
-                ),
                 ("POST", "/campus/{slug}/enquetes") => (
                     "/campus/demo/enquetes".into(),
                     Expect {
@@ -1062,13 +1021,22 @@ async fn authorization_matrix(d: &Demo) -> usize {
                         ..Expect::all(403)
                     },
                 ),
+                // The observatory of campus A (page, exports, JSON) and its
+                // survey's campaigns and results: aggregates for its managers
+                // and observers, and the network.
                 (
                     "GET",
-                    "/campus/{slug}/enquetes/{id}" | "/campus/{slug}/enquetes/{id}/resultats.csv",
+                    "/campus/{slug}/observatoire"
+                    | "/campus/{slug}/observatoire/{table}"
+                    | "/api/v1/campuses/{slug}/observatory"
+                    | "/campus/{slug}/enquetes"
+                    | "/campus/{slug}/enquetes/{id}"
+                    | "/campus/{slug}/enquetes/{id}/resultats.csv",
                 ) => (
                     route
                         .path
                         .replace("{slug}", "demo")
+                        .replace("{table}", "ecart.csv")
                         .replace("{id}", &campaign.to_string()),
                     Expect {
                         visitor: 401,
