@@ -730,23 +730,32 @@ fn analyse_tension(
     for (line, reason) in &reported {
         eprintln!("{name}, ligne {line} : ligne non calculable — {reason}");
     }
-    let stdout = std::io::stdout();
-    let mut w = stdout.lock();
-    match format {
-        AnalyseFormat::Json => {
-            serde_json::to_writer_pretty(&mut w, &out)?;
-            writeln!(w)?;
-        }
-        AnalyseFormat::Csv | AnalyseFormat::Table => {
-            let delimiter = if matches!(format, AnalyseFormat::Csv) {
-                b','
-            } else {
-                b'\t'
-            };
-            let mut csv = csv::WriterBuilder::new()
-                .delimiter(delimiter)
-                .from_writer(w);
-            csv.write_record([
+    if let AnalyseFormat::Json = format {
+        let stdout = std::io::stdout();
+        let mut w = stdout.lock();
+        serde_json::to_writer_pretty(&mut w, &out)?;
+        writeln!(w)?;
+    } else {
+        let text = |v: String| serde_json::Value::String(v);
+        let rows: Vec<Vec<serde_json::Value>> = out
+            .iter()
+            .map(|r| {
+                vec![
+                    text(r.code_rome.clone()),
+                    text(r.territory_type.clone()),
+                    text(r.territory_code.clone()),
+                    text(r.period.to_string()),
+                    text(six_decimals(r.c1)),
+                    text(six_decimals(r.z_c1)),
+                    text(six_decimals(r.z_c2)),
+                    text(six_decimals(r.z_c3)),
+                    text(six_decimals(r.indicator)),
+                    text(r.level.to_string()),
+                ]
+            })
+            .collect();
+        print_records(
+            &[
                 "code_rome",
                 "territory_type",
                 "territory_code",
@@ -757,23 +766,10 @@ fn analyse_tension(
                 "z_c3",
                 "indicator",
                 "level",
-            ])?;
-            for r in &out {
-                csv.write_record([
-                    r.code_rome.clone(),
-                    r.territory_type.clone(),
-                    r.territory_code.clone(),
-                    r.period.to_string(),
-                    six_decimals(r.c1),
-                    six_decimals(r.z_c1),
-                    six_decimals(r.z_c2),
-                    six_decimals(r.z_c3),
-                    six_decimals(r.indicator),
-                    r.level.to_string(),
-                ])?;
-            }
-            csv.flush()?;
-        }
+            ],
+            &rows,
+            format,
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -72,29 +72,8 @@ pub fn read_outcomes(
     bytes: &[u8],
     millesime: Option<&str>,
 ) -> Result<OutcomeFile, Vec<String>> {
-    let text = std::str::from_utf8(bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes))
-        .map_err(|e| vec![format!("{file} : le fichier n'est pas en UTF-8 ({e})")])?;
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(b';')
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let headers: Vec<String> = reader
-        .headers()
-        .map_err(|e| vec![format!("{file}, ligne 1 : en-tête illisible ({e})")])?
-        .iter()
-        .map(|h| h.trim().to_owned())
-        .collect();
-    let mut records = Vec::new();
+    let (headers, records) = crate::tension::read_csv(file, bytes, Some(b';'))?;
     let mut errors = Vec::new();
-    for (n, r) in reader.records().enumerate() {
-        match r {
-            Ok(r) => records.push((n + 2, r)),
-            Err(e) => errors.push(format!("{file}, ligne {} : {e}", n + 2)),
-        }
-    }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
     let has = |c: &str| headers.iter().any(|h| h == c);
     let cols = |needed: &[&str]| crate::tension::columns(file, &headers, needed);
 

@@ -187,33 +187,10 @@ pub fn read_published(
     period: Option<&str>,
     fap_romes: &std::collections::HashMap<String, Vec<String>>,
 ) -> Result<Published, Vec<String>> {
-    let text = std::str::from_utf8(bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes))
-        .map_err(|e| vec![format!("{file} : le fichier n'est pas en UTF-8 ({e})")])?;
-    let first = text.lines().next().unwrap_or("").trim();
-    let delimiter = if first.contains(';') { b';' } else { b',' };
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let headers: Vec<String> = reader
-        .headers()
-        .map_err(|e| vec![format!("{file}, ligne 1 : en-tête illisible ({e})")])?
-        .iter()
-        .map(|h| h.trim().to_owned())
-        .collect();
+    let (headers, records) = read_csv(file, bytes, None)?;
     let has = |c: &str| headers.iter().any(|h| h == c);
     let pos = |c: &str| headers.iter().position(|h| h == c);
     let mut errors = Vec::new();
-    let mut records = Vec::new();
-    for (n, r) in reader.records().enumerate() {
-        match r {
-            Ok(r) => records.push((n + 2, r)),
-            Err(e) => errors.push(format!("{file}, ligne {} : {e}", n + 2)),
-        }
-    }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
     let need_period = |what: &str| -> Result<String, Vec<String>> {
         match period {
             Some(p) if is_period(p) => Ok(p.to_owned()),
@@ -587,6 +564,51 @@ pub fn read_published(
 fn done(errors: Vec<String>, ok: impl FnOnce() -> Published) -> Result<Published, Vec<String>> {
     if errors.is_empty() {
         Ok(ok())
+    } else {
+        Err(errors)
+    }
+}
+
+/// A CSV record with its line in the file.
+pub(crate) type Line = (usize, csv::StringRecord);
+
+/// A CSV file's trimmed header and its records with their line, the
+/// delimiter (`;` or `,`) taken from the header unless given. A file that
+/// is not UTF-8 or has an unreadable record is refused, every line named.
+pub(crate) fn read_csv(
+    file: &str,
+    bytes: &[u8],
+    delimiter: Option<u8>,
+) -> Result<(Vec<String>, Vec<Line>), Vec<String>> {
+    let text = std::str::from_utf8(bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes))
+        .map_err(|e| vec![format!("{file} : le fichier n'est pas en UTF-8 ({e})")])?;
+    let delimiter = delimiter.unwrap_or_else(|| {
+        if text.lines().next().unwrap_or("").contains(';') {
+            b';'
+        } else {
+            b','
+        }
+    });
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| vec![format!("{file}, ligne 1 : en-tête illisible ({e})")])?
+        .iter()
+        .map(|h| h.trim().to_owned())
+        .collect();
+    let mut errors = Vec::new();
+    let mut records = Vec::new();
+    for (n, r) in reader.records().enumerate() {
+        match r {
+            Ok(r) => records.push((n + 2, r)),
+            Err(e) => errors.push(format!("{file}, ligne {} : {e}", n + 2)),
+        }
+    }
+    if errors.is_empty() {
+        Ok((headers, records))
     } else {
         Err(errors)
     }
