@@ -47,6 +47,10 @@ pub struct Config {
     /// Whether the site is served over HTTPS (directly or behind a proxy
     /// that terminates TLS): adds HSTS. Session cookies are `Secure` anyway.
     pub https: bool,
+    /// The reverse proxies whose `X-Forwarded-For` is believed. Empty (the
+    /// default): the client is the peer of the connection, whatever the
+    /// headers say.
+    pub trusted_proxies: Vec<IpNet>,
 }
 
 impl Config {
@@ -68,6 +72,7 @@ impl Config {
             api_rate: Some(ApiRate::default()),
             smtp: None,
             https: false,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -245,6 +250,66 @@ impl Default for Retention {
             inactive_learner: Duration::days(3 * 365),
             throttle: Duration::days(1),
         }
+    }
+}
+
+/// An address or a network (`10.0.0.7`, `10.0.0.0/8`, `fd00::/8`), as given
+/// in `PASSERELLE_TRUSTED_PROXIES`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpNet {
+    addr: std::net::IpAddr,
+    prefix: u8,
+}
+
+impl IpNet {
+    /// Whether `ip` is in this network. An IPv4 address written as
+    /// IPv6-mapped (`::ffff:10.0.0.7`) is compared as IPv4.
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        use std::net::IpAddr;
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            v4 => v4,
+        };
+        match (self.addr, ip) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+impl std::str::FromStr for IpNet {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        let (addr, prefix) = match s.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (s, None),
+        };
+        let addr: std::net::IpAddr = addr
+            .parse()
+            .map_err(|_| format!("« {s} » n'est pas une adresse IP"))?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            None => max,
+            Some(p) => p
+                .parse::<u8>()
+                .ok()
+                .filter(|p| *p <= max)
+                .ok_or_else(|| format!("« {s} » : le préfixe doit aller de 0 à {max}"))?,
+        };
+        Ok(IpNet { addr, prefix })
     }
 }
 

@@ -25,6 +25,12 @@ impl App {
     /// from the store to the index writer through a small channel, so memory
     /// stays bounded whatever the size of the catalogue.
     pub async fn rebuild_index(&self) -> Result<usize, AppError> {
+        let _writer = self.index_gate.lock().await;
+        self.rebuild_index_locked().await
+    }
+
+    /// `rebuild_index` for a caller that holds the index gate.
+    async fn rebuild_index_locked(&self) -> Result<usize, AppError> {
         // A rebuild follows a change of reference data: labels may have changed.
         self.set_cached_departements(None);
         let seq = self.store.last_change().await?;
@@ -53,6 +59,38 @@ impl App {
         if !self.config.follow_index {
             return Ok(());
         }
+        let _writer = self.index_gate.lock().await;
+        self.catch_up_index_locked().await
+    }
+
+    /// Brings the index up to a write that just committed, so that the
+    /// writer finds it in the next search. The write is already stored:
+    /// an index failure is logged and left to the background follower,
+    /// never returned, so a saved write is never answered with an error.
+    /// Concurrent writers queue on the gate and the first catch-up covers
+    /// all the writes committed before it, so the others return at once.
+    pub async fn index_after_write(&self) {
+        if !self.config.follow_index {
+            return;
+        }
+        let target = match self.store.last_change().await {
+            Ok(seq) => seq,
+            Err(error) => {
+                tracing::warn!(%error, "cannot read the change log after a write; the follower will index it");
+                return;
+            }
+        };
+        let _writer = self.index_gate.lock().await;
+        if self.index.last_seq() >= target && !self.index.needs_rebuild() {
+            return;
+        }
+        if let Err(error) = self.catch_up_index_locked().await {
+            tracing::warn!(%error, "search index not updated after a write; the follower will retry");
+        }
+    }
+
+    /// `catch_up_index` for a caller that holds the index gate.
+    async fn catch_up_index_locked(&self) -> Result<(), AppError> {
         let last_change = self.store.last_change().await?;
         // An index ahead of the change log belongs to another database (or
         // to this one before a restore): rebuild rather than trust it.
@@ -60,7 +98,7 @@ impl App {
             || self.index.last_seq() > last_change
             || last_change - self.index.last_seq() > REBUILD_ABOVE
         {
-            self.rebuild_index().await?;
+            self.rebuild_index_locked().await?;
             return Ok(());
         }
         let mut applied = false;
@@ -71,7 +109,7 @@ impl App {
                 break;
             };
             if changes.iter().any(|c| c.entity == "reference") {
-                self.rebuild_index().await?;
+                self.rebuild_index_locked().await?;
                 return Ok(());
             }
             let mut upserts = Vec::new();

@@ -49,6 +49,11 @@ pub struct App {
     dummy_hash: Arc<std::sync::OnceLock<String>>,
     /// Computed observatory views, reused while the data do not change.
     observatory_cache: Arc<observatory::ObservatoryCache>,
+    /// The one index writer of this server: catch-ups run one at a time,
+    /// so concurrent requests never race for tantivy's writer lock.
+    index_gate: Arc<tokio::sync::Mutex<()>>,
+    /// Uncached observatory views are computed one at a time.
+    observatory_builds: Arc<tokio::sync::Semaphore>,
 }
 
 impl App {
@@ -69,6 +74,8 @@ impl App {
             common_passwords: Arc::default(),
             dummy_hash: Arc::default(),
             observatory_cache: Arc::default(),
+            index_gate: Arc::default(),
+            observatory_builds: Arc::new(tokio::sync::Semaphore::new(1)),
         };
         app.catch_up_index().await?;
         Ok(app)

@@ -434,7 +434,7 @@ impl App {
         .await?;
         tx.commit().await?;
         if accept {
-            self.catch_up_index().await?;
+            self.index_after_write().await;
         }
         Ok(())
     }

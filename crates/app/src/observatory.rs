@@ -520,10 +520,18 @@ impl WhatIf {
         let (code, places) = text.split_once('=')?;
         Some(Self {
             certification_code: code.trim().parse().ok()?,
-            places: places.trim().parse().ok().filter(|p: &i64| *p > 0)?,
+            places: places
+                .trim()
+                .parse()
+                .ok()
+                .filter(|p: &i64| (1..=MAX_WHAT_IF_PLACES).contains(p))?,
         })
     }
 }
+
+/// Most places a what-if may add: more than any real formation opens, and
+/// a bound on the keys of the view cache.
+pub const MAX_WHAT_IF_PLACES: i64 = 10_000;
 
 /// The tables of the observatory, for the CLI, the exports and the page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -818,6 +826,41 @@ impl App {
         authorize(actor, Action::ReadAggregate, Resource::Campus(campus.id))?;
         let manager = confidential
             && crate::policy::allows(actor, Action::Manage, Resource::Campus(campus.id));
+        // Parameters are checked against what exists before anything is
+        // computed: each new combination would cost a whole build.
+        if let Some(w) = what_if {
+            let places_ok = (1..=MAX_WHAT_IF_PLACES).contains(&w.places);
+            let known = self
+                .store
+                .formations(campus.id, store::Visibility::All, None)
+                .await?
+                .iter()
+                .any(|f| f.certification_code == Some(w.certification_code));
+            if !places_ok || !known {
+                return Err(AppError::Invalid(vec![domain::network::FieldError::new(
+                    if known { "places" } else { "certification" },
+                    if known {
+                        format!("le nombre de places doit aller de 1 à {MAX_WHAT_IF_PLACES}")
+                    } else {
+                        "aucune formation du campus ne prépare cette certification".to_owned()
+                    },
+                )]));
+            }
+        }
+        if let Some(p) = period {
+            let base = Box::pin(self.observatory_for(actor, campus_slug, None, None, confidential))
+                .await?;
+            let known = base
+                .metiers
+                .iter()
+                .any(|m| m.trend.iter().any(|(q, _)| q == p));
+            if !known {
+                return Err(AppError::Invalid(vec![domain::network::FieldError::new(
+                    "periode",
+                    "aucun indicateur de tension n'est publié pour cette période",
+                )]));
+            }
+        }
         // Every write the observatory depends on is audited (imports, edits,
         // survey answers, settings): the log's last entry versions the view.
         let version = self.store.data_version().await?;
@@ -827,6 +870,17 @@ impl App {
             period: period.map(str::to_owned),
             manager,
         };
+        if let Some(hit) = self.observatory_cache.get(&key, version) {
+            return Ok((*hit).clone());
+        }
+        // One uncached view is computed at a time on this server (a build
+        // takes seconds of CPU): requests for others wait, and find the
+        // view in the cache if it was the same one.
+        let _build = self
+            .observatory_builds
+            .acquire()
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?;
         if let Some(hit) = self.observatory_cache.get(&key, version) {
             return Ok((*hit).clone());
         }

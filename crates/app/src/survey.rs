@@ -6,7 +6,7 @@
 //! (`domain::survey`): observers and exports never see a suppressed cell.
 
 use domain::network::FieldError;
-use domain::survey::{aggregate, answers_survey, Answer, AnswerInput, Cell};
+use domain::survey::{answers_survey, tabulate, Answer, AnswerInput, Cell};
 use serde::Serialize;
 use store::{AnswerRow, CampaignRow, MemberRow};
 
@@ -112,7 +112,10 @@ impl App {
         authorize(actor, Action::ReadAggregate, Resource::Campus(campus.id))?;
         let manager = allows(actor, Action::Manage, Resource::Campus(campus.id));
         let answers = self.store.answers(campaign.id, None).await?;
-        let mut cells = aggregate(&to_answers(&answers));
+        // Primary and complementary suppression together: what an observer
+        // sees here and the campus-wide totals of the observatory never let
+        // a hidden cell be computed by subtraction.
+        let mut cells = tabulate(&to_answers(&answers)).cells;
         if !manager {
             for c in cells.iter_mut().filter(|c| c.suppressed.is_some()) {
                 hide(c);
@@ -310,12 +313,9 @@ impl App {
                 continue;
             }
             let answers = self.store.answers(c.id, None).await?;
-            // The whole campus as one territory: the gap is campus-wide.
-            let mut all = to_answers(&answers);
-            for a in &mut all {
-                a.territory = String::new();
-            }
-            for cell in aggregate(&all) {
+            // The gap is campus-wide: the per-métier totals, suppressed
+            // jointly with the cells per département (see `tabulate`).
+            for cell in tabulate(&to_answers(&answers)).totals {
                 out.insert(
                     cell.code_rome.clone(),
                     (cell.planned, cell.suppressed.is_some()),

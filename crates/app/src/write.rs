@@ -34,7 +34,7 @@ impl App {
         self.audit_upsert(&mut tx, actor, campus.id, "member", result)
             .await?;
         tx.commit().await?;
-        self.catch_up_index().await?;
+        self.index_after_write().await;
         Ok(result)
     }
 
@@ -117,7 +117,7 @@ impl App {
         self.audit_upsert(&mut tx, actor, campus.id, "formation", result)
             .await?;
         tx.commit().await?;
-        self.catch_up_index().await?;
+        self.index_after_write().await;
         Ok(result)
     }
 
@@ -366,7 +366,7 @@ impl App {
             }
         }
         tx.commit().await?;
-        self.catch_up_index().await?;
+        self.index_after_write().await;
         Ok(result)
     }
 

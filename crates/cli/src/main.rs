@@ -333,81 +333,101 @@ fn main() -> ExitCode {
 }
 
 /// Configuration from the environment; `follow_index` for the commands that
-/// own the on-disk search index (serve, demo, reindex).
-fn config(database_url: Option<String>, follow_index: bool) -> Config {
+/// own the on-disk search index (serve, demo, reindex). A setting that is
+/// present but malformed stops the command with its name, rather than being
+/// silently replaced by the default.
+fn config(database_url: Option<String>, follow_index: bool) -> anyhow::Result<Config> {
     let database_url = database_url.unwrap_or_else(|| app::config::DEFAULT_DATABASE_URL.to_owned());
     let mut config = Config::new(database_url.clone(), Config::default_data_dir());
     config.index_dir = follow_index.then(|| Config::default_index_dir(&database_url));
     config.follow_index = follow_index;
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let flag = |name: &str| -> anyhow::Result<Option<bool>> {
+        match var(name).as_deref().map(str::trim) {
+            None => Ok(None),
+            Some("1") => Ok(Some(true)),
+            Some("0") => Ok(Some(false)),
+            Some(other) => anyhow::bail!("{name} vaut « {other} » : attendu 0 ou 1"),
+        }
+    };
     // Set when a proxy in front terminates TLS: adds HSTS.
-    config.https = std::env::var("PASSERELLE_HTTPS").is_ok_and(|v| v == "1");
-    if let Ok(url) = std::env::var("PASSERELLE_SMTP_URL") {
+    config.https = flag("PASSERELLE_HTTPS")?.unwrap_or(false);
+    if let Some(url) = var("PASSERELLE_SMTP_URL") {
         config.smtp = Some(app::config::Smtp {
             url,
-            from: std::env::var("PASSERELLE_MAIL_FROM")
-                .unwrap_or_else(|_| "Passerelle <ne-pas-repondre@localhost>".into()),
+            from: var("PASSERELLE_MAIL_FROM")
+                .unwrap_or_else(|| "Passerelle <ne-pas-repondre@localhost>".into()),
         });
     }
-    if let Ok(url) = std::env::var("PASSERELLE_PUBLIC_URL") {
+    if let Some(url) = var("PASSERELLE_PUBLIC_URL") {
         config.public_url = url.trim_end_matches('/').to_owned();
     }
     // Waives the second factor of network admins and campus managers (the
     // demonstration does; the sign-in page says so).
-    config.require_totp = std::env::var("PASSERELLE_REQUIRE_TOTP").map_or(true, |v| v != "0");
+    config.require_totp = flag("PASSERELLE_REQUIRE_TOTP")?.unwrap_or(true);
     // Anonymous API requests per second and burst per address; "0" disables
     // the limit (benchmarks).
-    match std::env::var("PASSERELLE_API_RATE").ok().as_deref() {
+    match var("PASSERELLE_API_RATE").as_deref().map(str::trim) {
         Some("0") => config.api_rate = None,
         Some(v) => {
-            if let Some((rate, burst)) = v
+            let parsed = v
                 .split_once(',')
-                .and_then(|(r, b)| Some((r.parse().ok()?, b.parse().ok()?)))
-            {
-                config.api_rate = Some(app::config::ApiRate {
-                    per_second: rate,
-                    burst,
-                });
-            }
+                .and_then(|(r, b)| {
+                    Some((r.trim().parse::<f64>().ok()?, b.trim().parse::<f64>().ok()?))
+                })
+                .filter(|(r, b)| r.is_finite() && b.is_finite() && *r > 0.0 && *b >= 1.0);
+            let Some((per_second, burst)) = parsed else {
+                anyhow::bail!("PASSERELLE_API_RATE vaut « {v} » : attendu DÉBIT,RAFALE (par exemple 20,60) ou 0");
+            };
+            config.api_rate = Some(app::config::ApiRate { per_second, burst });
         }
         None => {}
     }
-    // Failed sign-ins allowed per account and per address in 15 minutes.
-    let number = |name: &str| {
-        std::env::var(name)
-            .ok()
-            .and_then(|v| v.parse::<i64>().ok())
-            .filter(|n| *n > 0)
+    // The reverse proxies whose X-Forwarded-For is believed (docs/SECURITY.md).
+    if let Some(list) = var("PASSERELLE_TRUSTED_PROXIES") {
+        config.trusted_proxies = list
+            .split(',')
+            .map(|p| p.parse())
+            .collect::<Result<_, String>>()
+            .map_err(|e| anyhow::anyhow!("PASSERELLE_TRUSTED_PROXIES : {e}"))?;
+    }
+    let positive = |name: &str| -> anyhow::Result<Option<i64>> {
+        var(name)
+            .map(|v| {
+                v.trim()
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| {
+                        anyhow::anyhow!("{name} vaut « {v} » : attendu un nombre entier positif")
+                    })
+            })
+            .transpose()
     };
-    if let Some(n) = number("PASSERELLE_SIGNIN_LIMIT_ACCOUNT") {
+    // Failed sign-ins allowed per account and per address in 15 minutes.
+    if let Some(n) = positive("PASSERELLE_SIGNIN_LIMIT_ACCOUNT")? {
         config.throttle.per_account = n;
     }
-    if let Some(n) = number("PASSERELLE_SIGNIN_LIMIT_ADDRESS") {
+    if let Some(n) = positive("PASSERELLE_SIGNIN_LIMIT_ADDRESS")? {
         config.throttle.per_address = n;
     }
-    if let Some(n) = number("PASSERELLE_SIGNUP_LIMIT_ADDRESS") {
+    if let Some(n) = positive("PASSERELLE_SIGNUP_LIMIT_ADDRESS")? {
         config.throttle.signups_per_address = n;
     }
     // Retention periods, in days (see docs/SECURITY.md).
-    let days = |name: &str| {
-        std::env::var(name)
-            .ok()
-            .and_then(|v| v.parse::<i64>().ok())
-            .filter(|d| *d > 0)
-            .map(chrono::Duration::days)
-    };
-    if let Some(d) = days("PASSERELLE_RETENTION_AUDIT_DAYS") {
-        config.retention.audit_personal = d;
+    if let Some(d) = positive("PASSERELLE_RETENTION_AUDIT_DAYS")? {
+        config.retention.audit_personal = chrono::Duration::days(d.min(36_500));
     }
-    if let Some(d) = days("PASSERELLE_RETENTION_LEARNER_DAYS") {
-        config.retention.inactive_learner = d;
+    if let Some(d) = positive("PASSERELLE_RETENTION_LEARNER_DAYS")? {
+        config.retention.inactive_learner = chrono::Duration::days(d.min(36_500));
     }
-    config
+    Ok(config)
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve(a) => {
-            let config = config(cli.database_url, true);
+            let config = config(cli.database_url, true)?;
             check_transport(a.listen, config.https, a.allow_plain_http)?;
             let app = open(config).await?;
             serve(app, a.listen).await?;
@@ -422,7 +442,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }),
             ..
         }) => {
-            let app = open(config(cli.database_url, false)).await?;
+            let app = open(config(cli.database_url, false)?).await?;
             let (y, m) = until
                 .split_once('-')
                 .and_then(|(y, m)| Some((y.parse::<i32>().ok()?, m.parse::<u32>().ok()?)))
@@ -455,7 +475,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let url = cli.database_url.unwrap_or_else(|| {
                 format!("sqlite://{}", a.data_dir.join("passerelle.db").display())
             });
-            let mut config = config(Some(url), true);
+            let mut config = config(Some(url), true)?;
             config.require_totp = false;
             if !a.no_serve {
                 check_transport(a.listen, config.https, false)?;
@@ -482,19 +502,19 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Migrate => {
             let store =
-                store::Store::connect(&config(cli.database_url, false).database_url).await?;
+                store::Store::connect(&config(cli.database_url, false)?.database_url).await?;
             store.migrate().await?;
             println!("Migrations appliquées.");
         }
         Command::Reindex => {
-            let app = open(config(cli.database_url, true)).await?;
+            let app = open(config(cli.database_url, true)?).await?;
             let n = app.rebuild_index().await?;
             println!("Index de recherche reconstruit : {n} documents.");
         }
-        Command::Import(c) => return import(config(cli.database_url, false), c).await,
-        Command::Admin(c) => admin(config(cli.database_url, false), c).await?,
+        Command::Import(c) => return import(config(cli.database_url, false)?, c).await,
+        Command::Admin(c) => admin(config(cli.database_url, false)?, c).await?,
         Command::Backup { file } => {
-            let config = config(cli.database_url, false);
+            let config = config(cli.database_url, false)?;
             let store = store::Store::connect(&config.database_url).await?;
             store.migrate().await?;
             store
@@ -511,7 +531,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
         }
         Command::Restore { file } => {
-            let config = config(cli.database_url, false);
+            let config = config(cli.database_url, false)?;
             store::backup::restore(&config.database_url, &file)
                 .await
                 .with_context(|| format!("restauration depuis {}", file.display()))?;
@@ -531,7 +551,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
         }
         Command::Purge => {
-            let app = open(config(cli.database_url, false)).await?;
+            let app = open(config(cli.database_url, false)?).await?;
             match app.purge().await.map_err(app_error)? {
                 Some(r) => println!(
                     "Purge faite : {} entrées du journal anonymisées, {} sessions expirées supprimées, \
@@ -547,9 +567,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             format,
             ..
         }) => return analyse_tension(file, reference, format),
-        Command::Analyse(c) => return analyse(config(cli.database_url, false), c).await,
+        Command::Analyse(c) => return analyse(config(cli.database_url, false)?, c).await,
         Command::Audit(AuditCommand::Verify) => {
-            let app = open(config(cli.database_url, false)).await?;
+            let app = open(config(cli.database_url, false)?).await?;
             let v = app.verify_audit().await.map_err(app_error)?;
             match v.broken {
                 None => println!("Journal d'audit intègre : {} entrées vérifiées.", v.entries),
@@ -562,7 +582,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        Command::Export(c) => export(config(cli.database_url, false), c).await?,
+        Command::Export(c) => export(config(cli.database_url, false)?, c).await?,
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -596,11 +616,7 @@ async fn serve(app: App, listen: SocketAddr) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("écoute sur {listen}"))?;
     println!("Passerelle écoute sur http://{listen}");
-    axum::serve(
-        listener,
-        web::router(app).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async {
+    web::serve(listener, app, async {
         let _ = tokio::signal::ctrl_c().await;
     })
     .await?;

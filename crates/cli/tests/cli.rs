@@ -370,6 +370,32 @@ fn scenario(url: String, label: &str) {
         cli.snapshot() == before,
         "a refused restore changes nothing"
     );
+    // Damaged backups (cut short, or with a page overwritten): refused
+    // with what failed, the live database untouched.
+    let whole = std::fs::read(&backup).unwrap();
+    let truncated = work.join("sauvegarde-tronquee.bin");
+    std::fs::write(&truncated, &whole[..whole.len() * 6 / 10]).unwrap();
+    let mut scribbled = whole.clone();
+    let middle = scribbled.len() / 2;
+    for b in &mut scribbled[middle..middle + 4096] {
+        *b = 0xA5;
+    }
+    let scribbled_file = work.join("sauvegarde-abimee.bin");
+    std::fs::write(&scribbled_file, &scribbled).unwrap();
+    for damaged in [&truncated, &scribbled_file] {
+        let out = cli.run(&["restore", &s(damaged)]);
+        assert!(!out.status.success(), "{}", damaged.display());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !err.contains("directory") && err.contains("sauvegarde"),
+            "the message says what failed: {err}"
+        );
+        assert!(
+            cli.snapshot() == before,
+            "a damaged backup changes nothing ({})",
+            damaged.display()
+        );
+    }
 
     let out = cli.ok(&["purge"]);
     assert!(out.contains("Purge faite"), "{out}");

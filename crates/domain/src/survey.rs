@@ -172,6 +172,98 @@ pub fn aggregate(answers: &[Answer]) -> Vec<Cell> {
         .collect()
 }
 
+/// Why a cell is hidden when it is confidential only through another one.
+pub const SECONDARY: &str = "masquée pour protéger une autre case";
+
+/// The results of one campaign as they may be shown: the cells per métier
+/// × territory and, per métier, the campus-wide total (territory `""`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tabulation {
+    pub cells: Vec<Cell>,
+    pub totals: Vec<Cell>,
+}
+
+/// Aggregates a campaign into its cells and per-métier totals and applies
+/// complementary (secondary) suppression, as statistical offices do: a
+/// reader who sees a total and all but one of its cells would get the last
+/// one by subtraction, so a second cell (the smallest visible one, which
+/// costs the least information) is hidden too, or the total when there is
+/// none. Planned hires are the only figure with a margin (the observatory's
+/// campus-wide demand), and a remainder of zero would give every hidden
+/// cell (all zero, since counts are not negative): that is protected too.
+/// After this, no hidden value can be derived from the visible ones.
+pub fn tabulate(answers: &[Answer]) -> Tabulation {
+    let mut cells = aggregate(answers);
+    let whole: Vec<Answer> = answers
+        .iter()
+        .map(|a| Answer {
+            territory: String::new(),
+            ..a.clone()
+        })
+        .collect();
+    let mut totals = aggregate(&whole);
+    for total in &mut totals {
+        let members: Vec<usize> = (0..cells.len())
+            .filter(|&i| cells[i].code_rome == total.code_rome)
+            .collect();
+        loop {
+            let hidden = members
+                .iter()
+                .filter(|&&i| cells[i].suppressed.is_some())
+                .count();
+            let visible = || members.iter().filter(|&&i| cells[i].suppressed.is_none());
+            let exposed = if total.suppressed.is_some() {
+                // Two unknowns at least (the total and a hidden cell), unless
+                // no cell is hidden: then the total is their sum.
+                hidden == 0
+            } else {
+                let remainder = total.planned - visible().map(|&i| cells[i].planned).sum::<i64>();
+                hidden == 1 || (hidden > 1 && remainder == 0)
+            };
+            if !exposed {
+                break;
+            }
+            let smallest = visible().copied().min_by(|&a, &b| {
+                (cells[a].planned, &cells[a].territory)
+                    .cmp(&(cells[b].planned, &cells[b].territory))
+            });
+            match smallest {
+                Some(i) if hidden > 0 || total.suppressed.is_some() => {
+                    cells[i].suppressed = Some(SECONDARY)
+                }
+                _ if total.suppressed.is_none() => total.suppressed = Some(SECONDARY),
+                // The total is hidden and so is every cell: nothing is exposed.
+                _ => break,
+            }
+        }
+    }
+    Tabulation { cells, totals }
+}
+
+/// Whether some hidden planned-hires value of `t` can be computed from what
+/// is visible: the check that [`tabulate`] must pass, for tests.
+pub fn derivable(t: &Tabulation) -> bool {
+    t.totals.iter().any(|total| {
+        let row: Vec<&Cell> = t
+            .cells
+            .iter()
+            .filter(|c| c.code_rome == total.code_rome)
+            .collect();
+        let hidden = row.iter().filter(|c| c.suppressed.is_some()).count();
+        match total.suppressed {
+            Some(_) => hidden == 0,
+            None => {
+                let visible: i64 = row
+                    .iter()
+                    .filter(|c| c.suppressed.is_none())
+                    .map(|c| c.planned)
+                    .sum();
+                hidden == 1 || (hidden > 1 && total.planned == visible)
+            }
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -232,6 +324,84 @@ mod tests {
             by("D1208").suppressed,
             Some("un répondant pèse plus de 85 %")
         );
+    }
+
+    #[test]
+    fn a_lone_hidden_cell_gets_a_complement() {
+        let at = |respondent, territory: &str, planned| Answer {
+            territory: territory.into(),
+            ..answer(respondent, "J1501", planned)
+        };
+        // Guyane: 3 respondents (shown); Martinique: 2 (hidden); Guadeloupe:
+        // 4 (shown). Total of 9 respondents: shown. Without a complement,
+        // Martinique = total − Guyane − Guadeloupe.
+        let t = tabulate(&[
+            at(1, "973", 5),
+            at(2, "973", 4),
+            at(3, "973", 6),
+            at(4, "972", 2),
+            at(5, "972", 1),
+            at(6, "971", 3),
+            at(7, "971", 3),
+            at(8, "971", 2),
+            at(9, "971", 3),
+        ]);
+        let by = |d: &str| t.cells.iter().find(|c| c.territory == d).unwrap();
+        assert_eq!(by("972").suppressed, Some("moins de 3 répondants"));
+        assert_eq!(
+            by("971").suppressed,
+            Some(SECONDARY),
+            "the smallest visible cell"
+        );
+        assert_eq!(by("973").suppressed, None);
+        assert_eq!(t.totals[0].suppressed, None);
+        assert!(!derivable(&t));
+        // One territory only: the total itself is hidden.
+        let t = tabulate(&[at(1, "973", 5), at(2, "973", 4)]);
+        assert!(t.totals[0].suppressed.is_some() && !derivable(&t));
+    }
+
+    #[test]
+    fn no_hidden_value_is_derivable_from_random_surveys() {
+        // A small deterministic generator: the same surveys every run.
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        };
+        for _ in 0..3_000 {
+            let respondents = 1 + next(12) as i64;
+            let mut answers = Vec::new();
+            for r in 0..respondents {
+                let territory = ["971", "972", "973", "974", ""][next(5) as usize];
+                for rome in ["J1501", "K1302", "D1208"] {
+                    if next(3) > 0 {
+                        let planned = [0, 0, 1, 2, 5, 40][next(6) as usize];
+                        answers.push(Answer {
+                            respondent: r,
+                            territory: territory.into(),
+                            ..answer(r, rome, planned)
+                        });
+                    }
+                }
+            }
+            let t = tabulate(&answers);
+            assert!(!derivable(&t), "{answers:?} → {t:?}");
+            // Primary suppression is never undone.
+            for c in aggregate(&answers)
+                .iter()
+                .filter(|c| c.suppressed.is_some())
+            {
+                let shown = t
+                    .cells
+                    .iter()
+                    .find(|x| x.code_rome == c.code_rome && x.territory == c.territory)
+                    .unwrap();
+                assert!(shown.suppressed.is_some());
+            }
+        }
     }
 
     #[test]

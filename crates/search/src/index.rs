@@ -234,8 +234,11 @@ impl SearchIndex {
     /// the next write; servers call it when they have caught up. Waits for
     /// the writer's pending merges.
     pub fn release_writer(&self) -> Result<()> {
-        let writer = self.writer()?.take();
-        if let Some(writer) = writer {
+        // The slot stays locked until the old writer has finished merging
+        // and released tantivy's directory lock: a new writer created in
+        // between would fail with `LockBusy`.
+        let mut slot = self.writer()?;
+        if let Some(writer) = slot.take() {
             writer.wait_merging_threads()?;
         }
         Ok(())

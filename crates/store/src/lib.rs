@@ -60,8 +60,8 @@ pub enum StoreError {
     /// The referenced row does not exist.
     #[error("not found: {0}")]
     NotFound(String),
-    /// Creating the database directory failed.
-    #[error("cannot create the database directory: {0}")]
+    /// A file operation failed (the message says which).
+    #[error("{0}")]
     Io(#[from] std::io::Error),
 }
 
@@ -159,7 +159,15 @@ impl Store {
             if !in_memory {
                 if let Some(dir) = std::path::Path::new(path).parent() {
                     if !dir.as_os_str().is_empty() {
-                        std::fs::create_dir_all(dir)?;
+                        std::fs::create_dir_all(dir).map_err(|e| {
+                            std::io::Error::new(
+                                e.kind(),
+                                format!(
+                                    "cannot create the database directory {}: {e}",
+                                    dir.display()
+                                ),
+                            )
+                        })?;
                     }
                 }
             }

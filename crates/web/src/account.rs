@@ -1,11 +1,14 @@
 //! Sign-in, sign-out and the person's own account page (roles, sessions,
 //! API tokens). Every state change is a POST checked by `auth::layer`.
 
+use crate::extract::Path;
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
+use axum::response::Response;
+
+use crate::extract::Form;
+use crate::redirect::local_path;
 use serde::Deserialize;
 
 use app::accounts::Stage;
@@ -56,15 +59,6 @@ fn refusal(e: &AppError) -> (StatusCode, String) {
     }
 }
 
-/// Where to go after signing in: a path of this site only, never another
-/// host (`//host` or `/\host` would be one).
-fn local_path(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
-        _ => "/compte".to_owned(),
-    }
-}
-
 #[derive(Deserialize)]
 struct NextQuery {
     suivant: Option<String>,
@@ -109,7 +103,7 @@ async fn sign_in(
                 let next: String = form_urlencoded::byte_serialize(next.as_bytes()).collect();
                 format!("/connexion/code?suivant={next}")
             };
-            let mut res = Redirect::to(&target).into_response();
+            let mut res = crate::redirect::see_other(&target);
             res.headers_mut()
                 .insert(header::SET_COOKIE, session_cookie_header(&signed_in.cookie));
             Ok(res)
@@ -154,7 +148,7 @@ async fn second_factor_page(
 ) -> Result<Response, WebError> {
     let next = local_path(q.suivant.as_deref());
     let Some(session) = session.filter(|s| s.stage != Stage::Ok) else {
-        return Ok(Redirect::to("/connexion").into_response());
+        return Ok(crate::redirect::see_other("/connexion"));
     };
     let (email, setup) = app.second_factor_setup(&session).await?;
     render(
@@ -184,11 +178,11 @@ async fn second_factor(
 ) -> Result<Response, WebError> {
     let next = local_path(f.suivant.as_deref());
     let Some(session) = session.filter(|s| s.stage != Stage::Ok) else {
-        return Ok(Redirect::to("/connexion").into_response());
+        return Ok(crate::redirect::see_other("/connexion"));
     };
     match app.complete_second_factor(&session, &f.code, &client).await {
         Ok(signed_in) => {
-            let mut res = Redirect::to(&next).into_response();
+            let mut res = crate::redirect::see_other(&next);
             res.headers_mut()
                 .insert(header::SET_COOKIE, session_cookie_header(&signed_in.cookie));
             Ok(res)
@@ -249,10 +243,10 @@ async fn totp_confirm(
     Form(f): Form<CodeForm>,
 ) -> Result<Response, WebError> {
     if app.totp_enabled(&actor).await? {
-        return Ok(Redirect::to("/compte").into_response());
+        return Ok(crate::redirect::see_other("/compte"));
     }
     match app.confirm_totp(&actor, &f.code).await {
-        Ok(()) => Ok(Redirect::to("/compte").into_response()),
+        Ok(()) => Ok(crate::redirect::see_other("/compte")),
         Err(AppError::Invalid(errors)) => {
             let setup = app.start_totp(&actor).await?;
             let mut res = render(
@@ -274,7 +268,7 @@ async fn sign_out(State(app): State<App>, Session(session): Session) -> Result<R
     if let Some(s) = &session {
         app.sign_out(s).await?;
     }
-    let mut res = Redirect::to("/").into_response();
+    let mut res = crate::redirect::see_other("/");
     res.headers_mut()
         .insert(header::SET_COOKIE, clear_cookie_header());
     Ok(res)
@@ -394,7 +388,7 @@ async fn account_page(
 /// Sends visitors to the sign-in page, and back here afterwards.
 fn sign_in_first(path: &str) -> Response {
     let next: String = form_urlencoded::byte_serialize(path.as_bytes()).collect();
-    Redirect::to(&format!("/connexion?suivant={next}")).into_response()
+    crate::redirect::see_other(&format!("/connexion?suivant={next}"))
 }
 
 async fn account(
@@ -421,7 +415,7 @@ async fn end_session(
     Form(f): Form<EndSessionForm>,
 ) -> Result<Response, WebError> {
     app.end_my_session(&actor, &f.session).await?;
-    Ok(Redirect::to("/compte").into_response())
+    Ok(crate::redirect::see_other("/compte"))
 }
 
 #[derive(Deserialize)]
@@ -464,24 +458,5 @@ async fn revoke_token(
     if !app.revoke_my_token(&actor, id).await? {
         return Err(AppError::NotFound(format!("jeton {id}")).into());
     }
-    Ok(Redirect::to("/compte").into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::local_path;
-
-    #[test]
-    fn only_local_paths_are_followed_after_sign_in() {
-        assert_eq!(local_path(Some("/formations?q=aide")), "/formations?q=aide");
-        for bad in [
-            "https://evil.example",
-            "//evil.example",
-            "/\\evil.example",
-            "compte",
-        ] {
-            assert_eq!(local_path(Some(bad)), "/compte", "{bad}");
-        }
-        assert_eq!(local_path(None), "/compte");
-    }
+    Ok(crate::redirect::see_other("/compte"))
 }

@@ -1,11 +1,12 @@
 //! Account management pages: the roles on a campus (its managers) and
 //! every account (network admins).
 
+use crate::extract::Form;
+use crate::extract::Path;
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
+use axum::response::Response;
 use serde::Deserialize;
 
 use app::admin::AccountLine;
@@ -59,7 +60,7 @@ async fn set_disabled(
     disabled: bool,
 ) -> Result<Response, WebError> {
     app.set_account_disabled(actor, id, disabled).await?;
-    Ok(Redirect::to("/admin/comptes").into_response())
+    Ok(crate::redirect::see_other("/admin/comptes"))
 }
 
 async fn disable(
@@ -115,7 +116,9 @@ async fn grant(
         .grant_role(&actor, &slug, &f.email, &f.role, member)
         .await
     {
-        Ok(()) => Ok(Redirect::to(&format!("/campus/{slug}/comptes")).into_response()),
+        Ok(()) => Ok(crate::redirect::see_other(&format!(
+            "/campus/{slug}/comptes"
+        ))),
         Err(AppError::Invalid(errors)) => {
             let accounts = app.accounts(&actor, Some(&slug)).await?;
             let message = errors
@@ -152,5 +155,5 @@ async fn revoke(
         None => "/admin/comptes".to_owned(),
     };
     app.revoke_grant(&actor, id).await?;
-    Ok(Redirect::to(&back).into_response())
+    Ok(crate::redirect::see_other(&back))
 }

@@ -1,7 +1,8 @@
 //! JSON API v1. Its OpenAPI 3.1 document is generated from these handlers
 //! and types (`utoipa`) and served at `/api/v1/openapi.json`.
 
-use axum::extract::{Path, RawQuery, State};
+use crate::extract::Path;
+use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
@@ -37,7 +38,7 @@ use crate::Routes;
         CampusItem, CampusList, MemberWrite, FormationWrite, SessionWrite, Saved, ApiError, FieldProblem,
         Me, MeGrant
     )),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &CommonResponses),
     tags((name = "passerelle", description = "API v1"))
 )]
 pub struct ApiDoc;
@@ -52,6 +53,62 @@ impl utoipa::Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+    }
+}
+
+/// Adds to every operation the answers any request may get before its
+/// handler runs, so that the document lists every status the API returns:
+/// `401` (a wrong token), `429` (the anonymous rate limit), `400` (a
+/// malformed path parameter), `404` (an unknown campus or object), `422`
+/// (a malformed query), and for writes `413` and `415` (body too large,
+/// not JSON).
+struct CommonResponses;
+
+impl utoipa::Modify for CommonResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let error = |description: &str| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ApiError")))
+                        .build(),
+                )
+                .build()
+        };
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let has_path_param = path.contains('{');
+            let operations = [(&mut item.get, false), (&mut item.post, true)];
+            for (operation, is_write) in operations {
+                let Some(op) = operation.as_mut() else {
+                    continue;
+                };
+                let mut add = |status: &str, description: &str| {
+                    op.responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| error(description).into());
+                };
+                add("401", "Jeton inconnu, expiré ou révoqué");
+                add(
+                    "429",
+                    "Trop de requêtes anonymes : réessayer après Retry-After secondes",
+                );
+                add("422", "Paramètre invalide");
+                if has_path_param {
+                    add("400", "Paramètre de l'adresse invalide");
+                    add("404", "Introuvable");
+                }
+                if is_write {
+                    add("403", "Action non autorisée");
+                    add("404", "Campus inconnu");
+                    add("413", "Contenu trop volumineux");
+                    add("415", "Contenu non JSON");
+                }
+            }
+        }
     }
 }
 
@@ -80,6 +137,28 @@ pub(crate) async fn api_not_found() -> WebError {
 }
 
 type ApiResult<T> = Result<Json<T>, WebError>;
+
+/// The query of a list: `page`, when given, must be a page number (pages
+/// for people clamp it instead; a program should learn it sent nonsense).
+fn api_params(raw: Option<String>) -> Result<Params, WebError> {
+    let p = Params::parse(raw);
+    if let Some(page) = p.one("page") {
+        if !page
+            .trim()
+            .parse::<usize>()
+            .is_ok_and(|n| (1..=crate::pages::MAX_PAGE).contains(&n))
+        {
+            return Err(WebError::api(AppError::Invalid(vec![FieldError::new(
+                "page",
+                format!(
+                    "« {page} » n'est pas un numéro de page (de 1 à {})",
+                    crate::pages::MAX_PAGE
+                ),
+            )])));
+        }
+    }
+    Ok(p)
+}
 
 fn api<T>(r: Result<T, AppError>) -> Result<T, WebError> {
     r.map_err(WebError::api)
@@ -164,7 +243,8 @@ async fn list_formations(
     RequestActor(actor): RequestActor,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<FormationList> {
-    let cq = catalogue_query(&Params::parse(raw));
+    let p = api_params(raw)?;
+    let cq = catalogue_query(&p);
     let page = api(app.search_formations(&actor, &cq).await)?;
     Ok(Json(FormationList {
         items: page.items.iter().map(FormationItem::from).collect(),
@@ -199,6 +279,8 @@ pub struct FormationDetail {
     item: FormationItem,
     campus: String,
     capacity: Option<i64>,
+    /// Whether the capacity and places were invented for the demonstration.
+    invented: bool,
     duration_hours: Option<i64>,
     description: Option<String>,
     status: String,
@@ -220,6 +302,7 @@ async fn get_formation(
         item: FormationItem::from(&v.formation),
         campus: v.campus.slug,
         capacity: v.formation.capacity,
+        invented: v.formation.invented,
         duration_hours: v.formation.duration_hours,
         description: v.formation.description,
         status: v.formation.status,
@@ -270,7 +353,7 @@ async fn list_occupations(
     State(app): State<App>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<OccupationList> {
-    let p = Params::parse(raw);
+    let p = api_params(raw)?;
     let page = api(app
         .search_occupations(&p.one("q").unwrap_or_default(), p.page())
         .await)?;
@@ -372,6 +455,10 @@ pub struct MemberItem {
     commune: Option<String>,
     website: Option<String>,
     status: String,
+    /// Whether the identifiers of this record (SIRET) were invented for the
+    /// demonstration: invented SIRETs are taken where INSEE assigns none
+    /// (SIREN beginning with 000), so they can never designate a real company.
+    invented: bool,
 }
 
 impl From<&MemberRow> for MemberItem {
@@ -387,6 +474,7 @@ impl From<&MemberRow> for MemberItem {
             commune: m.commune_name.clone(),
             website: m.website.clone(),
             status: m.status.clone(),
+            invented: m.invented,
         }
     }
 }
@@ -413,7 +501,7 @@ async fn list_members(
     RawQuery(raw): RawQuery,
 ) -> ApiResult<MemberList> {
     let page = api(app
-        .search_members(&actor, &member_query(&Params::parse(raw)))
+        .search_members(&actor, &member_query(&api_params(raw)?))
         .await)?;
     Ok(Json(MemberList {
         items: page.items.iter().map(MemberItem::from).collect(),
@@ -714,11 +802,15 @@ fn write_body<T>(
     body: Result<Json<T>, axum::extract::rejection::JsonRejection>,
 ) -> Result<T, WebError> {
     api(app::policy::may_write(actor))?;
-    body.map(|Json(w)| w).map_err(|e| {
-        WebError::api(AppError::Invalid(vec![FieldError::new(
+    body.map(|Json(w)| w).map_err(|e| match e.status() {
+        // Too large, or not JSON at all: the protocol's own statuses.
+        s @ (StatusCode::PAYLOAD_TOO_LARGE | StatusCode::UNSUPPORTED_MEDIA_TYPE) => {
+            crate::extract::body_refused(true, s, &e.body_text())
+        }
+        _ => WebError::api(AppError::Invalid(vec![FieldError::new(
             "corps",
             e.body_text(),
-        )]))
+        )])),
     })
 }
 

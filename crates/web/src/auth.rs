@@ -135,14 +135,55 @@ impl<S: Send + Sync> FromRequestParts<S> for Client {
 }
 
 /// Client address and browser, for throttling and the list of sessions.
-fn client_info(headers: &HeaderMap, peer: Option<std::net::SocketAddr>) -> ClientInfo {
+fn client_info(
+    headers: &HeaderMap,
+    peer: Option<std::net::SocketAddr>,
+    trusted: &[app::config::IpNet],
+) -> ClientInfo {
     ClientInfo {
-        ip: peer.map(|p| p.ip()),
+        ip: peer.map(|p| client_ip(headers, p.ip(), trusted)),
         user_agent: headers
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(|ua| ua.chars().take(160).collect()),
     }
+}
+
+/// The client's address. The peer of the connection, unless it is one of
+/// the trusted proxies: then `X-Forwarded-For` is read from the right
+/// (each proxy appends the address it received from) and the first address
+/// that is not a trusted proxy is the client. Everything left of it was
+/// written by the client itself and is ignored, so a client cannot pick
+/// the address it is counted under.
+pub(crate) fn client_ip(
+    headers: &HeaderMap,
+    peer: std::net::IpAddr,
+    trusted: &[app::config::IpNet],
+) -> std::net::IpAddr {
+    let is_trusted = |ip: std::net::IpAddr| trusted.iter().any(|n| n.contains(ip));
+    if !is_trusted(peer) {
+        return peer;
+    }
+    let hops: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .collect();
+    let mut client = peer;
+    for hop in hops.iter().rev() {
+        let hop = hop.trim();
+        let parsed = hop
+            .parse::<std::net::IpAddr>()
+            .or_else(|_| hop.parse::<std::net::SocketAddr>().map(|s| s.ip()));
+        match parsed {
+            Ok(ip) if is_trusted(ip) => client = ip,
+            Ok(ip) => return ip,
+            // Garbage in the chain: the last address vouched for is used.
+            Err(_) => return client,
+        }
+    }
+    client
 }
 
 /// The session cookie's value, if the request has one.
@@ -227,8 +268,19 @@ fn refuse(api: bool, e: AppError) -> Response {
     }
 }
 
+/// What the middleware needs: the application and this server's rate
+/// limiter of anonymous API requests.
+#[derive(Clone)]
+pub struct AuthState {
+    /// The application.
+    pub app: App,
+    /// `None` when the configuration disables the limit.
+    pub limiter: Option<std::sync::Arc<crate::limit::Limiter>>,
+}
+
 /// The middleware; see the module documentation.
-pub async fn layer(State(app): State<App>, req: Request, next: Next) -> Response {
+pub async fn layer(State(state): State<AuthState>, req: Request, next: Next) -> Response {
+    let app = &state.app;
     let nonce = app::accounts::random_secret(16);
     let api = req.uri().path().starts_with("/api/");
     let (mut parts, body) = req.into_parts();
@@ -241,7 +293,15 @@ pub async fn layer(State(app): State<App>, req: Request, next: Next) -> Response
         session: None,
         via_token: false,
         nonce: nonce.clone(),
-        client: client_info(&parts.headers, peer),
+        client: client_info(&parts.headers, peer, &app.config.trusted_proxies),
+    };
+    // The anonymous API limit counts what did not authenticate: a request
+    // merely carrying some `Cookie` or a wrong token is counted too.
+    let limited = |auth: &Auth| -> Option<Response> {
+        if !api || auth.via_token || auth.session.is_some() {
+            return None;
+        }
+        crate::limit::check(state.limiter.as_deref(), auth.client.ip)
     };
     if let Some(token) = bearer(&parts.headers) {
         match app.token_actor(token).await {
@@ -251,7 +311,9 @@ pub async fn layer(State(app): State<App>, req: Request, next: Next) -> Response
             }
             // A wrong token is an error, not a silent visitor: the program
             // must learn that its credentials are bad.
-            Ok(None) => return refuse(true, AppError::Unauthorized),
+            Ok(None) => {
+                return limited(&auth).unwrap_or_else(|| refuse(true, AppError::Unauthorized))
+            }
             Err(e) => return refuse(api, e),
         }
     } else if let Some(cookie) = session_cookie(&parts.headers) {
@@ -263,6 +325,9 @@ pub async fn layer(State(app): State<App>, req: Request, next: Next) -> Response
             Ok(None) => {}
             Err(e) => return refuse(api, e),
         }
+    }
+    if let Some(res) = limited(&auth) {
+        return res;
     }
     let mut body = body;
     // A token is not sent by browsers on their own, and an API request with

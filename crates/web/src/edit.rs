@@ -4,11 +4,12 @@
 
 use std::collections::HashMap;
 
+use crate::extract::Form;
+use crate::extract::Path;
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
+use axum::response::Response;
 
 use app::{App, AppError};
 use domain::network::{FieldError, FormationInput, MemberInput};
@@ -361,7 +362,7 @@ async fn member_save(
         Err(AppError::Invalid(errors))
     };
     match result {
-        Ok(()) => Ok(Redirect::to(&format!("/membres/{id}")).into_response()),
+        Ok(()) => Ok(crate::redirect::see_other(&format!("/membres/{id}"))),
         Err(e) => refused(
             |errors| {
                 f.errors = errors;
@@ -547,7 +548,7 @@ async fn formation_save(
         Err(AppError::Invalid(errors))
     };
     match result {
-        Ok(()) => Ok(Redirect::to(&format!("/formations/{id}")).into_response()),
+        Ok(()) => Ok(crate::redirect::see_other(&format!("/formations/{id}"))),
         Err(e) => refused(
             |errors| {
                 f.errors = errors;
@@ -676,7 +677,7 @@ async fn campus_save(
         territories: f.value("perimetre").into(),
     };
     match app.update_campus(&actor, &slug, &form).await {
-        Ok(()) => Ok(Redirect::to(&format!("/campus/{slug}")).into_response()),
+        Ok(()) => Ok(crate::redirect::see_other(&format!("/campus/{slug}"))),
         Err(AppError::Invalid(errors)) => {
             f.errors = errors;
             let mut res = render(&campus_page(&app, &actor, nav, &slug, Some(f)).await?, true)?;

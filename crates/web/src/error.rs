@@ -12,6 +12,14 @@ use app::AppError;
 pub enum WebError {
     Page(AppError),
     Api(AppError),
+    /// A request refused before any use case ran (a malformed path, a body
+    /// too large or unreadable), with its HTTP status and stable code.
+    Protocol {
+        api: bool,
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+    },
 }
 
 impl WebError {
@@ -51,6 +59,21 @@ impl IntoResponse for WebError {
         let (e, api) = match self {
             WebError::Page(e) => (e, false),
             WebError::Api(e) => (e, true),
+            WebError::Protocol {
+                api: true,
+                status,
+                code,
+                message,
+            } => {
+                let body = serde_json::json!({ "error": code, "message": message });
+                return (status, Json(body)).into_response();
+            }
+            WebError::Protocol {
+                api: false,
+                status,
+                message,
+                ..
+            } => return error_page(status, "Requête refusée", message),
         };
         let status = status(&e);
         if e.is_internal() {
@@ -80,16 +103,20 @@ impl IntoResponse for WebError {
                 StatusCode::TOO_MANY_REQUESTS => "Trop de tentatives",
                 _ => "Erreur",
             };
-            let page = ErrorPage {
-                nav: crate::auth::Nav::default(),
-                title: title.to_owned(),
-                message,
-            };
-            match page.render() {
-                Ok(html) => (status, Html(html)).into_response(),
-                Err(_) => (status, "Erreur").into_response(),
-            }
+            error_page(status, title, message)
         }
+    }
+}
+
+fn error_page(status: StatusCode, title: &str, message: String) -> Response {
+    let page = ErrorPage {
+        nav: crate::auth::Nav::default(),
+        title: title.to_owned(),
+        message,
+    };
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(_) => (status, "Erreur").into_response(),
     }
 }
 

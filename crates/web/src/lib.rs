@@ -8,11 +8,14 @@ mod api;
 pub mod auth;
 mod edit;
 mod error;
+mod extract;
 mod limit;
 mod mail;
 mod observatory;
 mod pages;
 mod privacy;
+mod redirect;
+mod serve;
 mod survey;
 
 use axum::handler::Handler;
@@ -24,6 +27,7 @@ use axum::Router;
 
 pub use api::ApiDoc;
 pub use error::WebError;
+pub use serve::{serve, HEADER_READ_TIMEOUT, MAX_CONNECTIONS};
 
 /// One route of the site: its method and path pattern (`{name}` for a path
 /// parameter).
@@ -109,11 +113,14 @@ pub fn router(app: app::App) -> Router {
         .router
         .nest("/api/v1", api)
         .fallback(not_found)
-        .layer(middleware::from_fn_with_state(app.clone(), auth::layer))
         .layer(middleware::from_fn_with_state(
-            limit::Limiter::new(app.config.api_rate),
-            limit::layer,
+            auth::AuthState {
+                limiter: limit::Limiter::new(app.config.api_rate),
+                app: app.clone(),
+            },
+            auth::layer,
         ))
+        .layer(middleware::from_fn(extract::refuse_nul))
         .with_state(app)
 }
 

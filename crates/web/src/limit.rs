@@ -1,17 +1,18 @@
 //! Rate limit of the public API: a token bucket per client address prefix
-//! (IPv4 /24, IPv6 /48), per server. Requests with credentials are not
-//! counted here (sign-in and account creation have their own limits, kept in
-//! the database so that they hold across servers); this one protects each
-//! server's CPU from anonymous floods, which is a per-server matter.
+//! (IPv4 /24, IPv6 /48), per server. Requests that authenticated (a live
+//! session or a valid token) are not counted here; anything else is, even
+//! when it carries a cookie or a wrong token (sign-in and account creation
+//! have their own limits, kept in the database so that they hold across
+//! servers); this one protects each server's CPU from anonymous floods,
+//! which is a per-server matter. The client address is the one
+//! `auth::client_ip` resolves (trusted proxies' `X-Forwarded-For`).
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
-use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderValue};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::error::WebError;
@@ -61,31 +62,20 @@ impl Limiter {
     }
 }
 
-/// The middleware: anonymous `/api/` requests from a known address.
-pub async fn layer(
-    State(limiter): State<Option<Arc<Limiter>>>,
-    req: Request,
-    next: Next,
-) -> Response {
-    let Some(limiter) = limiter else {
-        return next.run(req).await;
-    };
-    let anonymous = !req.headers().contains_key(header::AUTHORIZATION)
-        && !req.headers().contains_key(header::COOKIE);
-    let peer = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip());
-    if let (true, true, Some(ip)) = (req.uri().path().starts_with("/api/"), anonymous, peer) {
-        if let Err(wait) = limiter.take(&app::accounts::ip_prefix(ip), Instant::now()) {
-            let mut res = WebError::api(app::AppError::TooManyRequests).into_response();
-            if let Ok(v) = HeaderValue::from_str(&format!("{}", wait.ceil().max(1.0) as u64)) {
-                res.headers_mut().insert(header::RETRY_AFTER, v);
-            }
-            return res;
-        }
+/// Takes a token for an anonymous API request from `ip`: `None` when it
+/// may go on (or the limit is off, or the address is unknown), otherwise
+/// the `429` to answer. Called by the authentication middleware once it
+/// knows whether the request really authenticated.
+pub fn check(limiter: Option<&Limiter>, ip: Option<IpAddr>) -> Option<Response> {
+    let (limiter, ip) = (limiter?, ip?);
+    let wait = limiter
+        .take(&app::accounts::ip_prefix(ip), Instant::now())
+        .err()?;
+    let mut res = WebError::api(app::AppError::TooManyRequests).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("{}", wait.ceil().max(1.0) as u64)) {
+        res.headers_mut().insert(header::RETRY_AFTER, v);
     }
-    next.run(req).await
+    Some(res)
 }
 
 #[cfg(test)]

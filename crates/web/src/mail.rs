@@ -1,11 +1,12 @@
 //! Pages behind mailed links: forgotten password and reset, invitations of
 //! member editors, and requests of organisations to join a campus.
 
+use crate::extract::Form;
+use crate::extract::Path;
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
+use axum::response::Response;
 use serde::Deserialize;
 
 use app::{App, AppError};
@@ -180,7 +181,7 @@ async fn reset(
     Form(f): Form<ResetForm>,
 ) -> Result<Response, WebError> {
     match app.reset_password(&f.jeton, &f.mot_de_passe).await {
-        Ok(()) => Ok(Redirect::to("/connexion?reinitialise=1").into_response()),
+        Ok(()) => Ok(crate::redirect::see_other("/connexion?reinitialise=1")),
         Err(AppError::Invalid(errors)) => page(reset_form(nav, &f.jeton, errors)),
         Err(e) => Err(e.into()),
     }
@@ -262,8 +263,8 @@ async fn accept(
         )
         .await
     {
-        Ok(_) if actor.is_visitor() => Ok(Redirect::to("/connexion?invitation=1").into_response()),
-        Ok(_) => Ok(Redirect::to("/compte").into_response()),
+        Ok(_) if actor.is_visitor() => Ok(crate::redirect::see_other("/connexion?invitation=1")),
+        Ok(_) => Ok(crate::redirect::see_other("/compte")),
         Err(AppError::Invalid(errors)) => page(invitation_form(nav, &f.jeton, &v, errors)),
         Err(e) => Err(e.into()),
     }
@@ -276,7 +277,9 @@ async fn invite(
     Form(f): Form<EmailForm>,
 ) -> Result<Response, WebError> {
     app.invite_editor(&actor, id, &f.email).await?;
-    Ok(Redirect::to(&format!("/membres/{id}?invitation=envoyee")).into_response())
+    Ok(crate::redirect::see_other(&format!(
+        "/membres/{id}?invitation=envoyee"
+    )))
 }
 
 fn join_form(
@@ -419,5 +422,7 @@ async fn decide(
 ) -> Result<Response, WebError> {
     app.decide_join(&actor, id, f.decision == "accepter")
         .await?;
-    Ok(Redirect::to(&format!("/campus/{slug}/demandes")).into_response())
+    Ok(crate::redirect::see_other(&format!(
+        "/campus/{slug}/demandes"
+    )))
 }

@@ -3,8 +3,9 @@
 //! beside them, so they read without JavaScript and every figure is also
 //! in a table.
 
+use crate::extract::Path;
 use askama::Template;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
@@ -296,9 +297,9 @@ async fn sector_save(
         .map(|(_, v)| v.clone())
         .unwrap_or_default();
     match app.set_sector_domains(&actor, &slug, &text).await {
-        Ok(()) => Ok(
-            axum::response::Redirect::to(&format!("/campus/{slug}/observatoire")).into_response(),
-        ),
+        Ok(()) => Ok(crate::redirect::see_other(&format!(
+            "/campus/{slug}/observatoire"
+        ))),
         Err(AppError::Invalid(errors)) => {
             let why = errors
                 .into_iter()
@@ -355,6 +356,17 @@ async fn page_for(
                     "La certification {} n'est reliée à aucun métier : simulation impossible.",
                     w.certification_code
                 )),
+            ),
+            Err(AppError::Invalid(fields)) => (
+                o,
+                None,
+                Some(
+                    fields
+                        .iter()
+                        .map(|f| f.message.clone())
+                        .collect::<Vec<_>>()
+                        .join(" ; "),
+                ),
             ),
             Err(e) => return Err(e.into()),
         },

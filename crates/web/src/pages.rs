@@ -1,8 +1,9 @@
 //! Server-rendered pages, in French. Each handler asks `app` for a view and
 //! renders a template; templates never query anything.
 
+use crate::extract::Path;
 use askama::Template;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 
@@ -79,9 +80,12 @@ impl Params {
         self.one("page")
             .and_then(|p| p.parse().ok())
             .unwrap_or(1)
-            .clamp(1, 500)
+            .clamp(1, MAX_PAGE)
     }
 }
+
+/// Deepest page of results served.
+pub(crate) const MAX_PAGE: usize = 500;
 
 /// Label helpers shared by templates.
 trait Labels {

@@ -2,11 +2,11 @@
 //! download as JSON or CSV, rectify, erase), the register of requests for
 //! network admins, and the legal pages.
 
+use crate::extract::Form;
 use askama::Template;
 use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use app::privacy::{ProfileInput, Registration, LEARNER_STATUSES};
@@ -137,7 +137,7 @@ async fn register(
         parent_consent: f.checked("parent_consentement"),
     };
     match app.register_learner(&r, &client).await {
-        Ok(_) => Ok(Redirect::to("/connexion?inscrit=1").into_response()),
+        Ok(_) => Ok(crate::redirect::see_other("/connexion?inscrit=1")),
         Err(AppError::Invalid(errors)) => {
             let mut f = f;
             // Never sent back.
@@ -176,7 +176,9 @@ async fn my_data_page(
     RequestActor(actor): RequestActor,
 ) -> Result<Response, WebError> {
     if actor.is_visitor() {
-        return Ok(Redirect::to("/connexion?suivant=%2Fcompte%2Fdonnees").into_response());
+        return Ok(crate::redirect::see_other(
+            "/connexion?suivant=%2Fcompte%2Fdonnees",
+        ));
     }
     let data = app.my_data(&actor).await?;
     render(
@@ -246,7 +248,9 @@ async fn profile_page(
     RequestActor(actor): RequestActor,
 ) -> Result<Response, WebError> {
     let Some(p) = actor.principal.clone() else {
-        return Ok(Redirect::to("/connexion?suivant=%2Fcompte%2Fprofil").into_response());
+        return Ok(crate::redirect::see_other(
+            "/connexion?suivant=%2Fcompte%2Fprofil",
+        ));
     };
     let profile = app.store.profile(p.user_id).await.map_err(AppError::from)?;
     let mut f = FormState::default();
@@ -293,7 +297,7 @@ async fn profile_save(
         interests: f.value("interets").into(),
     };
     match app.update_profile(&actor, &input).await {
-        Ok(()) => Ok(Redirect::to("/compte").into_response()),
+        Ok(()) => Ok(crate::redirect::see_other("/compte")),
         Err(AppError::Invalid(errors)) => {
             let learner = match actor.user_id() {
                 Some(id) => app
@@ -334,7 +338,7 @@ async fn erase(
 ) -> Result<Response, WebError> {
     match app.erase_my_account(&actor, &f.mot_de_passe).await {
         Ok(()) => {
-            let mut res = Redirect::to("/?compte=supprime").into_response();
+            let mut res = crate::redirect::see_other("/?compte=supprime");
             res.headers_mut()
                 .insert(header::SET_COOKIE, clear_cookie_header());
             Ok(res)
@@ -464,7 +468,7 @@ async fn legal_form(
     State(app): State<App>,
     nav: Nav,
     RequestActor(actor): RequestActor,
-    axum::extract::Path(slug): axum::extract::Path<String>,
+    crate::extract::Path(slug): crate::extract::Path<String>,
 ) -> Result<Response, WebError> {
     let text = app
         .legal_page_text(&actor, &slug)
@@ -496,11 +500,11 @@ async fn legal_save(
     State(app): State<App>,
     nav: Nav,
     RequestActor(actor): RequestActor,
-    axum::extract::Path(slug): axum::extract::Path<String>,
+    crate::extract::Path(slug): crate::extract::Path<String>,
     Form(f): Form<LegalForm>,
 ) -> Result<Response, WebError> {
     match app.set_legal_page(&actor, &slug, &f.texte).await {
-        Ok(()) => Ok(Redirect::to(&format!("/{slug}")).into_response()),
+        Ok(()) => Ok(crate::redirect::see_other(&format!("/{slug}"))),
         Err(AppError::Invalid(errors)) => {
             let title = app::privacy::LEGAL_PAGES
                 .iter()

@@ -1,11 +1,12 @@
 //! The campus needs survey in the browser: campaigns, the answer form of
 //! member employers, and the results with small-cell suppression.
 
+use crate::extract::Form;
+use crate::extract::Path;
 use askama::Template;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
+use axum::response::{IntoResponse, Response};
 
 use app::survey::SurveyResults;
 use app::{App, AppError};
@@ -112,7 +113,9 @@ async fn create(
         )
         .await
     {
-        Ok(id) => Ok(Redirect::to(&format!("/campus/{slug}/enquetes/{id}")).into_response()),
+        Ok(id) => Ok(crate::redirect::see_other(&format!(
+            "/campus/{slug}/enquetes/{id}"
+        ))),
         Err(AppError::Invalid(errors)) => {
             let page = list_page(&app, &actor, nav, &slug, Typed { errors, ..form }).await?;
             let mut res = render(&page, true)?;
@@ -304,10 +307,9 @@ async fn answer_save(
         Err(AppError::Invalid(errors))
     };
     match result {
-        Ok(()) => Ok(Redirect::to(&format!(
+        Ok(()) => Ok(crate::redirect::see_other(&format!(
             "/campus/{slug}/enquetes/{id}/reponse?membre={member_id}&enregistre=1"
-        ))
-        .into_response()),
+        ))),
         Err(AppError::Invalid(errors)) => {
             let page = answer_page(
                 &app,

@@ -376,6 +376,38 @@ async fn sessions_and_csrf(d: &Demo) {
     assert_eq!(res.status, StatusCode::SEE_OTHER);
     assert!(res.location().starts_with("/connexion"));
 
+    // After signing in, only a path of this site is followed, read the way
+    // a browser reads it (tabs and newlines dropped, `\\` as `/`): anything
+    // else goes to the account page, and nothing answers 500.
+    for next in [
+        "/\t/evil.example",
+        "/\n/evil.example",
+        "/\r\n/evil.example",
+        "//evil.example",
+        "/\\evil.example",
+        "https://evil.example/",
+        "/compte\r\nSet-Cookie: x=y",
+    ] {
+        let page = Call::get(&format!(
+            "/connexion?suivant={}",
+            form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+        ))
+        .send(r)
+        .await;
+        assert_eq!(page.status, StatusCode::OK, "{next:?}");
+        assert!(page.body.contains("value=\"/compte\""), "{next:?}");
+        let res = Call::post("/connexion")
+            .form(vec![
+                ("email", "apprenant.demo@example.org"),
+                ("mot_de_passe", &d.passwords["apprenant.demo@example.org"]),
+                ("suivant", next),
+            ])
+            .send(r)
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{next:?}: {}", res.body);
+        assert_eq!(res.location(), "/compte", "{next:?}");
+    }
+
     // A person lists their sessions and ends one from another browser.
     let first = d.browser("apprenant.demo@example.org").await;
     let second = d.browser("apprenant.demo@example.org").await;
@@ -2602,21 +2634,26 @@ async fn accounts_on_postgres() {
 }
 
 /// The public API's per-address limit (per server, no database involved).
+/// It counts what did not authenticate: neither a junk cookie nor a wrong
+/// token gets around it; a valid token does. Behind trusted proxies the
+/// client's address is read from `X-Forwarded-For`, and only then.
 #[tokio::test]
 async fn anonymous_api_requests_are_rate_limited_per_address() {
     let mut config = app::Config::new(store::testing::sqlite_url("limit"), data_dir());
+    config.password_cost = app::config::PasswordCost::for_tests();
     config.api_rate = Some(app::config::ApiRate {
         per_second: 0.01,
         burst: 2.0,
     });
+    config.trusted_proxies = vec!["10.0.0.0/8".parse().unwrap()];
     let app = app::App::open(config).await.unwrap();
     let router = web::router(app.clone());
-    let send = |ip: [u8; 4], bearer: Option<&str>| {
+    let send = |ip: [u8; 4], headers: Vec<(header::HeaderName, String)>| {
         let mut req = Request::builder()
             .uri("/api/v1/campuses")
             .header(header::HOST, HOST);
-        if let Some(t) = bearer {
-            req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        for (name, value) in headers {
+            req = req.header(name, value);
         }
         let mut req = req.body(Body::empty()).unwrap();
         req.extensions_mut()
@@ -2625,32 +2662,110 @@ async fn anonymous_api_requests_are_rate_limited_per_address() {
             ))));
         router.clone().oneshot(req)
     };
+    let status = |res: Result<axum::response::Response, _>| res.unwrap().status();
     assert_eq!(
-        send([198, 51, 100, 7], None).await.unwrap().status(),
+        status(send([198, 51, 100, 7], vec![]).await),
         StatusCode::OK
     );
     assert_eq!(
-        send([198, 51, 100, 8], None).await.unwrap().status(),
+        status(send([198, 51, 100, 8], vec![]).await),
         StatusCode::OK
     );
-    let limited = send([198, 51, 100, 9], None).await.unwrap();
+    let limited = send([198, 51, 100, 9], vec![]).await.unwrap();
     assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS, "same /24");
     assert!(limited.headers().contains_key(header::RETRY_AFTER));
     let body = to_bytes(limited.into_body(), 1 << 16).await.unwrap();
     let v: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(v["error"], "too_many_requests");
     assert_eq!(
-        send([203, 0, 113, 1], None).await.unwrap().status(),
+        status(send([203, 0, 113, 1], vec![]).await),
         StatusCode::OK,
         "another address"
     );
-    // Pages are not limited; a bad token is refused as such, not counted.
+    // Carrying credentials that do not authenticate changes nothing.
+    for junk in [
+        (
+            header::COOKIE,
+            "passerelle_session=nope; other=1".to_owned(),
+        ),
+        (header::COOKIE, "anything=1".to_owned()),
+        (header::AUTHORIZATION, "Bearer psl_wrong".to_owned()),
+        (header::AUTHORIZATION, "Basic Zm9vOmJhcg==".to_owned()),
+    ] {
+        assert_eq!(
+            status(send([198, 51, 100, 9], vec![junk.clone()]).await),
+            StatusCode::TOO_MANY_REQUESTS,
+            "{junk:?}"
+        );
+    }
+    // A valid token is not counted.
+    app.create_account(
+        &app::Actor::operator(),
+        &app::accounts::NewAccount {
+            email: "limite@example.org".into(),
+            display_name: "Camille (fictive)".into(),
+            password: None,
+            grants: vec![app::policy::Grant {
+                role: domain::accounts::Role::NetworkAdmin,
+                campus_id: None,
+                member_id: None,
+            }],
+        },
+    )
+    .await
+    .unwrap();
+    let token = app
+        .create_token_for("limite@example.org", "test", false)
+        .await
+        .unwrap();
     assert_eq!(
-        send([198, 51, 100, 9], Some("psl_x"))
+        status(
+            send(
+                [198, 51, 100, 9],
+                vec![(header::AUTHORIZATION, format!("Bearer {token}"))]
+            )
             .await
-            .unwrap()
-            .status(),
-        StatusCode::UNAUTHORIZED
+        ),
+        StatusCode::OK
+    );
+    // X-Forwarded-For from an untrusted peer is ignored: still the peer's
+    // exhausted /24.
+    let forwarded = |v: &str| {
+        vec![(
+            header::HeaderName::from_static("x-forwarded-for"),
+            v.to_owned(),
+        )]
+    };
+    assert_eq!(
+        status(send([198, 51, 100, 9], forwarded("192.0.2.1")).await),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // Through a trusted proxy: each client has its own bucket, and what a
+    // client writes left of the proxy's entry does not choose its bucket.
+    for _ in 0..2 {
+        assert_eq!(
+            status(send([10, 0, 0, 2], forwarded("192.0.2.1")).await),
+            StatusCode::OK
+        );
+    }
+    assert_eq!(
+        status(send([10, 0, 0, 2], forwarded("192.0.2.1")).await),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        status(send([10, 0, 0, 2], forwarded("203.0.113.50, 192.0.2.1")).await),
+        StatusCode::TOO_MANY_REQUESTS,
+        "the client cannot pick its address"
+    );
+    assert_eq!(
+        status(send([10, 0, 0, 2], forwarded("192.0.2.1, 10.1.2.3")).await),
+        StatusCode::TOO_MANY_REQUESTS,
+        "trusted hops are skipped"
+    );
+    assert_eq!(
+        status(send([10, 0, 0, 2], forwarded("198.18.0.1")).await),
+        StatusCode::OK,
+        "another client behind the same proxy"
     );
 }
 

@@ -15,10 +15,18 @@ fn data_dir() -> PathBuf {
 }
 
 /// The test configuration: cheap password hashing (the only difference
-/// from production), in-memory index.
+/// from production), and an index on disk, as a server has, so that
+/// tantivy's directory lock is exercised by the concurrent writes.
 fn config(url: String) -> app::Config {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let mut config = app::Config::new(url, data_dir());
     config.password_cost = app::config::PasswordCost::for_tests();
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    config.index_dir = Some(
+        std::env::temp_dir()
+            .join("passerelle-tests")
+            .join(format!("index-{}-{n}", std::process::id())),
+    );
     config
 }
 
@@ -327,6 +335,134 @@ async fn run_all(url: String) {
     assert_eq!(res.json()["outcome"], "unchanged");
     let v = get(&r, "/api/v1/members?q=colibris").await.json();
     assert_eq!(v["items"][0]["id"], new_id, "the index follows writes");
+
+    // Concurrent writers with one token: every stored write answers
+    // success (the index is updated by one writer, never failing a request)
+    // and every one of them is found afterwards.
+    let writes = (0..60).map(|i| {
+        let r = r.clone();
+        let token = admin.to_owned();
+        tokio::spawn(async move {
+            let body = json!({
+                "name": format!("Structure concurrente {i} (fictive)"),
+                "kind": "employeur", "status": "publie"
+            });
+            call(
+                &r,
+                "POST",
+                "/api/v1/campuses/demo/members",
+                Some(&token),
+                Some(body),
+            )
+            .await
+        })
+    });
+    for write in writes.collect::<Vec<_>>() {
+        let res = write.await.expect("writer task");
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    }
+    // The API's contract on bad requests: JSON errors with the right
+    // status, the same on both backends.
+    for (method, uri, body, status, code) in [
+        (
+            "GET",
+            "/api/v1/members/abc",
+            None,
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (
+            "GET",
+            "/api/v1/formations/99999999999999999999",
+            None,
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (
+            "GET",
+            "/api/v1/formations?page=-1",
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+        ),
+        (
+            "GET",
+            "/api/v1/members?page=0",
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+        ),
+        (
+            "GET",
+            "/api/v1/occupations?page=abc",
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+        ),
+        (
+            "GET",
+            "/api/v1/formations?q=a%00b",
+            None,
+            StatusCode::BAD_REQUEST,
+            "invalid",
+        ),
+        (
+            "POST",
+            "/api/v1/campuses/demo/members",
+            Some(json!({"name": "Nul\u{0}part (fictive)", "kind": "employeur"})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+        ),
+        (
+            "POST",
+            "/api/v1/campuses/demo/members",
+            Some(json!({"name": "x".repeat(3 << 20), "kind": "employeur"})),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+        ),
+        (
+            "POST",
+            "/api/v1/campuses/nope/members",
+            Some(json!({"name": "Ailleurs (fictive)", "kind": "employeur"})),
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+    ] {
+        let res = call(&r, method, uri, Some(admin), body).await;
+        assert_eq!(res.status, status, "{method} {uri}: {}", res.body);
+        assert_eq!(
+            res.headers[header::CONTENT_TYPE],
+            "application/json",
+            "{method} {uri}"
+        );
+        assert_eq!(res.json()["error"], code, "{method} {uri}: {}", res.body);
+    }
+    // A bad id in a page's address is a page that does not exist.
+    assert_eq!(
+        get(&r, "/formations/abc").await.status,
+        StatusCode::NOT_FOUND
+    );
+    // Invented values say so wherever they leave.
+    let v = get(&r, "/api/v1/members?q=universite%20de%20guyane")
+        .await
+        .json();
+    assert_eq!(v["items"][0]["invented"], true, "{v}");
+    let siret = v["items"][0]["siret"].as_str().unwrap();
+    assert!(
+        siret.starts_with("000"),
+        "an invented SIRET is out of INSEE's range: {siret}"
+    );
+
+    let v = call(
+        &r,
+        "GET",
+        "/api/v1/members?q=structure%20concurrente",
+        Some(admin),
+        None,
+    )
+    .await
+    .json();
+    assert_eq!(v["total"], 60, "every concurrent write is indexed: {v}");
     let bad = call(
         &r,
         "POST",
