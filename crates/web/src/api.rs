@@ -59,9 +59,9 @@ impl utoipa::Modify for BearerAuth {
 /// Adds to every operation the answers any request may get before its
 /// handler runs, so that the document lists every status the API returns:
 /// `401` (a wrong token), `429` (the anonymous rate limit), `400` (a
-/// malformed path parameter), `404` (an unknown campus or object), `422`
-/// (a malformed query), and for writes `413` and `415` (body too large,
-/// not JSON).
+/// malformed path), `404` (an unknown campus or object), `422` (a malformed
+/// query), and for writes `403`, `413` and `415` (not allowed, body too
+/// large, not JSON).
 struct CommonResponses;
 
 impl utoipa::Modify for CommonResponses {
@@ -96,14 +96,19 @@ impl utoipa::Modify for CommonResponses {
                     "429",
                     "Trop de requêtes anonymes : réessayer après Retry-After secondes",
                 );
-                add("422", "Paramètre invalide");
-                if has_path_param {
-                    add("400", "Paramètre de l'adresse invalide");
-                    add("404", "Introuvable");
-                }
+                add("422", "Paramètre de la requête invalide");
+                add(
+                    "400",
+                    if has_path_param {
+                        "Paramètre de l'adresse invalide"
+                    } else {
+                        "Adresse invalide (caractère nul)"
+                    },
+                );
+                // Lists filter by campus: an unknown one is not found.
+                add("404", "Campus ou objet introuvable");
                 if is_write {
                     add("403", "Action non autorisée");
-                    add("404", "Campus inconnu");
                     add("413", "Contenu trop volumineux");
                     add("415", "Contenu non JSON");
                 }

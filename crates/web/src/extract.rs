@@ -121,8 +121,11 @@ pub async fn refuse_nul(req: Request, next: axum::middleware::Next) -> axum::res
         .into_response()
     };
     let in_url = |s: &str| s.contains('\0') || contains_ignore_case(s.as_bytes(), b"%00");
-    if in_url(parts.uri.path()) || parts.uri.query().is_some_and(in_url) {
+    if in_url(parts.uri.path()) {
         return nul(StatusCode::BAD_REQUEST);
+    }
+    if parts.uri.query().is_some_and(in_url) {
+        return nul(StatusCode::UNPROCESSABLE_ENTITY);
     }
     let bytes = match axum::body::to_bytes(body, BODY_LIMIT).await {
         Ok(b) => b,

@@ -403,7 +403,7 @@ async fn run_all(url: String) {
             "GET",
             "/api/v1/formations?q=a%00b",
             None,
-            StatusCode::BAD_REQUEST,
+            StatusCode::UNPROCESSABLE_ENTITY,
             "invalid",
         ),
         (
