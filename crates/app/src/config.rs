@@ -1,9 +1,10 @@
 //! Configuration, read once at start and passed in, so that tests control it.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, Duration, Utc};
+use domain::audit::AuditKey;
 
 /// Default database: an SQLite file beside the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://./passerelle-data/passerelle.db";
@@ -33,6 +34,14 @@ pub struct Config {
     pub throttle: Throttle,
     /// How long personal data is kept, per category.
     pub retention: Retention,
+    /// The secret that seals the audit log's entries and signs its head
+    /// (see `domain::audit`). The CLI reads it from the key file
+    /// ([`Config::default_audit_key_file`], or `PASSERELLE_AUDIT_KEY_FILE`);
+    /// every server of one database must hold the same. [`Config::new`]
+    /// draws a random key that lives as long as this process — right for
+    /// tests, while a log sealed with it cannot be verified after a restart.
+    /// Never printed (its `Debug` shows a fingerprint).
+    pub audit_key: Arc<AuditKey>,
     /// Whether network admins and campus managers must use a TOTP second
     /// factor (enrolled at their first sign-in). The demonstration waives it
     /// and says so on the sign-in page.
@@ -67,6 +76,7 @@ impl Config {
             sessions: SessionLimits::default(),
             throttle: Throttle::default(),
             retention: Retention::default(),
+            audit_key: Arc::new(random_audit_key()),
             require_totp: true,
             public_url: "http://127.0.0.1:8080".into(),
             api_rate: Some(ApiRate::default()),
@@ -228,6 +238,105 @@ impl Config {
         }
         PathBuf::from("passerelle-data/index")
     }
+
+    /// The audit key file for a database URL: `audit.key` in the directory
+    /// of an SQLite file, or `./passerelle-data/audit.key` for PostgreSQL
+    /// (where every server must hold a copy of the same file).
+    pub fn default_audit_key_file(database_url: &str) -> PathBuf {
+        if let Some(path) = database_url
+            .strip_prefix("sqlite://")
+            .or_else(|| database_url.strip_prefix("sqlite:"))
+        {
+            let p = Path::new(path.split('?').next().unwrap_or(path));
+            if let Some(dir) = p.parent().filter(|_| p != Path::new(":memory:")) {
+                return dir.join("audit.key");
+            }
+        }
+        PathBuf::from("passerelle-data/audit.key")
+    }
+}
+
+/// A new audit key from the operating system's CSPRNG.
+pub fn random_audit_key() -> AuditKey {
+    use argon2::password_hash::rand_core::{OsRng, RngCore};
+    let mut bytes = [0u8; AuditKey::LEN];
+    OsRng.fill_bytes(&mut bytes);
+    AuditKey::from_bytes(bytes)
+}
+
+/// Reads the audit key file (64 hexadecimal digits), or creates it with a
+/// new random key, readable by its owner only, when it does not exist; says
+/// whether it created it. Two processes starting at once end up with the same
+/// key: the file is written aside, then linked into place only if nobody
+/// else did first. A key file that other accounts may read is refused.
+pub fn load_or_create_audit_key(path: &Path) -> std::io::Result<(AuditKey, bool)> {
+    use std::io::{Error, ErrorKind, Write};
+    match read_audit_key(path) {
+        Err(e) if e.kind() == ErrorKind::NotFound => {}
+        other => return other.map(|k| (k, false)),
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let key = random_audit_key();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let mut tmp_name = path.file_name().unwrap_or_default().to_os_string();
+    tmp_name.push(format!(".{}-{nanos}.tmp", std::process::id()));
+    let tmp = path.with_file_name(tmp_name);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let written = options.open(&tmp).and_then(|mut f| {
+        f.write_all(format!("{}\n", key.to_hex()).as_bytes())?;
+        f.sync_all()
+    });
+    let linked = written.and_then(|()| std::fs::hard_link(&tmp, path));
+    let _ = std::fs::remove_file(&tmp);
+    match linked {
+        Ok(()) => Ok((key, true)),
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => Ok((read_audit_key(path)?, false)),
+        Err(e) => Err(Error::new(
+            e.kind(),
+            format!(
+                "création de la clé du journal d'audit {} : {e}",
+                path.display()
+            ),
+        )),
+    }
+}
+
+fn read_audit_key(path: &Path) -> std::io::Result<AuditKey> {
+    use std::io::{Error, ErrorKind};
+    let text = std::fs::read_to_string(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)?.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(Error::new(
+                ErrorKind::PermissionDenied,
+                format!(
+                    "la clé du journal d'audit {} est accessible à d'autres comptes (mode {mode:o}) : \
+                     chmod 600 {}",
+                    path.display(),
+                    path.display()
+                ),
+            ));
+        }
+    }
+    AuditKey::from_hex(&text).ok_or_else(|| {
+        Error::new(
+            ErrorKind::InvalidData,
+            format!(
+                "clé du journal d'audit {} illisible : attendu 64 chiffres hexadécimaux \
+                 (par exemple `openssl rand -hex 32`)",
+                path.display()
+            ),
+        )
+    })
 }
 
 /// Retention periods per category of personal data, applied by
@@ -345,5 +454,57 @@ impl std::fmt::Debug for Smtp {
             .field("url", &store::redact(&self.url))
             .field("from", &self.from)
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_audit_key_file_is_created_once_private_and_read_back() {
+        let dir = std::env::temp_dir().join(format!("passerelle-key-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let path = dir.join("sub/audit.key");
+        let (key, created) = load_or_create_audit_key(&path).unwrap();
+        assert!(created);
+        let (again, created) = load_or_create_audit_key(&path).unwrap();
+        assert!(!created);
+        assert_eq!(key, again);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+            let err = load_or_create_audit_key(&path).unwrap_err();
+            assert!(err.to_string().contains("chmod 600"), "{err}");
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
+        std::fs::write(&path, "pas une clé").unwrap();
+        let err = load_or_create_audit_key(&path).unwrap_err();
+        assert!(err.to_string().contains("64 chiffres"), "{err}");
+        assert!(!err.to_string().contains("pas une"), "{err}");
+        // No temporary file is left behind.
+        assert_eq!(std::fs::read_dir(dir.join("sub")).unwrap().count(), 1);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_default_key_file_sits_beside_the_sqlite_database() {
+        assert_eq!(
+            Config::default_audit_key_file("sqlite://./passerelle-data/passerelle.db"),
+            PathBuf::from("./passerelle-data/audit.key")
+        );
+        assert_eq!(
+            Config::default_audit_key_file("postgres://u@h/db"),
+            PathBuf::from("passerelle-data/audit.key")
+        );
+        assert_eq!(
+            Config::default_audit_key_file("sqlite::memory:"),
+            PathBuf::from("passerelle-data/audit.key")
+        );
+        let config = Config::new("sqlite::memory:", PathBuf::from("data"));
+        assert!(!format!("{config:?}").contains(&config.audit_key.to_hex()));
     }
 }

@@ -62,6 +62,9 @@ impl App {
     pub async fn open(config: Config) -> Result<Self, AppError> {
         let store = Store::connect(&config.database_url).await?;
         store.migrate().await?;
+        // A log without a head yet (new, or written before the key) gets one
+        // signed now; a log that lost its head keeps that visible.
+        store.seal_audit_head(&config.audit_key).await?;
         let index = match &config.index_dir {
             Some(dir) => SearchIndex::open(dir)?,
             None => SearchIndex::in_memory()?,

@@ -132,9 +132,17 @@ enum AnalyseFormat {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Check the hash chain of the audit log: exit 0 when it holds, 1 naming
-    /// the first broken entry.
-    Verify,
+    /// Check the audit log's chain and its signed head: exit 0 when they hold
+    /// (printing the head to anchor), 1 naming the first broken entry.
+    Verify {
+        /// A head noted earlier with `passerelle audit head`: also check that
+        /// its entry is still in the chain (no rollback below it).
+        #[arg(long, value_name = "SEQ:MAC")]
+        head: Option<app::audit::HeadAnchor>,
+    },
+    /// Print the audit log's signed head, SEQ:MAC, to keep outside the
+    /// database (a log, a ticket, an e-mail) for `audit verify --head`.
+    Head,
 }
 
 #[derive(Subcommand)]
@@ -568,15 +576,50 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             ..
         }) => return analyse_tension(file, reference, format),
         Command::Analyse(c) => return analyse(config(cli.database_url, false)?, c).await,
-        Command::Audit(AuditCommand::Verify) => {
-            let app = open(config(cli.database_url, false)?).await?;
-            let v = app.verify_audit().await.map_err(app_error)?;
+        Command::Audit(AuditCommand::Verify { head }) => {
+            let app = open_for_audit(config(cli.database_url, false)?).await?;
+            let v = app
+                .verify_audit_with(head.as_ref())
+                .await
+                .map_err(app_error)?;
             match v.broken {
-                None => println!("Journal d'audit intègre : {} entrées vérifiées.", v.entries),
+                None => {
+                    println!(
+                        "Journal d'audit intègre : {} entrées vérifiées (clé {}).",
+                        v.entries,
+                        app.config.audit_key.fingerprint()
+                    );
+                    if let Some(h) = &head {
+                        println!("La tête ancrée n° {} est toujours dans la chaîne.", h.seq);
+                    }
+                    if let Some(h) = &v.head {
+                        println!("Tête signée : {h}");
+                    }
+                }
                 Some((seq, why)) => {
                     eprintln!(
                         "Journal d'audit altéré : entrée n° {seq} — {why} ({} entrées intègres avant elle).",
                         v.entries
+                    );
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+        }
+        Command::Audit(AuditCommand::Head) => {
+            let app = open_for_audit(config(cli.database_url, false)?).await?;
+            match app.audit_head().await.map_err(app_error)? {
+                Ok(h) => {
+                    println!("{h}");
+                    eprintln!(
+                        "Tête du journal d'audit (entrée n° {}, clé {}) : à garder hors de la base ; \
+                         `passerelle audit verify --head {h}` vérifiera qu'elle est toujours dans la chaîne.",
+                        h.seq,
+                        app.config.audit_key.fingerprint()
+                    );
+                }
+                Err(why) => {
+                    eprintln!(
+                        "Tête du journal d'audit inutilisable : {why}. Lancez `passerelle audit verify`."
                     );
                     return Ok(ExitCode::FAILURE);
                 }
@@ -587,11 +630,64 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn open(config: Config) -> anyhow::Result<App> {
+/// Opens the application with the audit key of the deployment, and refuses
+/// to go on with a key that is not the one that seals the log (a server
+/// writing with another key would break the chain for every key).
+async fn open(mut config: Config) -> anyhow::Result<App> {
+    let (key_file, created) = load_audit_key(&mut config, true)?;
+    let app = open_app(config).await?;
+    if !app.audit_key_fits().await.map_err(app_error)? {
+        if created {
+            // Nothing was sealed with it: the real key is elsewhere.
+            let _ = std::fs::remove_file(&key_file);
+        }
+        bail!(
+            "la clé du journal d'audit {}{} n'est pas celle qui a signé ce journal : tous les serveurs \
+             d'une même base doivent partager le même fichier de clé (PASSERELLE_AUDIT_KEY_FILE). \
+             `passerelle audit verify` en dit plus",
+            key_file.display(),
+            if created { " (absente, elle venait d'être créée)" } else { "" }
+        );
+    }
+    Ok(app)
+}
+
+/// Opens the application to check the audit log: the key file must exist,
+/// and a key that does not fit is reported by the verification itself.
+async fn open_for_audit(mut config: Config) -> anyhow::Result<App> {
+    load_audit_key(&mut config, false)?;
+    open_app(config).await
+}
+
+async fn open_app(config: Config) -> anyhow::Result<App> {
     let url = store::redact(&config.database_url);
     App::open(config)
         .await
         .with_context(|| format!("ouverture de la base {url}"))
+}
+
+/// Puts the audit key in the configuration, read from
+/// `PASSERELLE_AUDIT_KEY_FILE`, else from the default file of the database
+/// (`audit.key` beside an SQLite file, `./passerelle-data/audit.key` for
+/// PostgreSQL); created when missing if `create`. Returns the file and
+/// whether it was created. The key itself is never printed.
+fn load_audit_key(config: &mut Config, create: bool) -> anyhow::Result<(PathBuf, bool)> {
+    let path = std::env::var_os("PASSERELLE_AUDIT_KEY_FILE")
+        .filter(|v| !v.is_empty())
+        .map_or_else(
+            || Config::default_audit_key_file(&config.database_url),
+            PathBuf::from,
+        );
+    if !create && !path.exists() {
+        bail!(
+            "clé du journal d'audit introuvable : {} (PASSERELLE_AUDIT_KEY_FILE)",
+            path.display()
+        );
+    }
+    let (key, created) = app::config::load_or_create_audit_key(&path)
+        .with_context(|| format!("clé du journal d'audit {}", path.display()))?;
+    config.audit_key = std::sync::Arc::new(key);
+    Ok((path, created))
 }
 
 /// Session cookies are `Secure`: plain HTTP only works on loopback, where

@@ -30,6 +30,18 @@ impl Cli {
             .expect("run passerelle")
     }
 
+    /// Runs with the audit key read from another file.
+    fn run_with_key(&self, args: &[&str], key_file: &Path) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_passerelle"))
+            .args(args)
+            .env("DATABASE_URL", &self.url)
+            .env("PASSERELLE_DATA", root().join("data"))
+            .env("PASSERELLE_AUDIT_KEY_FILE", key_file)
+            .current_dir(&self.work)
+            .output()
+            .expect("run passerelle")
+    }
+
     fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args);
         assert!(
@@ -406,6 +418,44 @@ fn scenario(url: String, label: &str) {
     // a tampered entry is named and makes the command fail.
     let out = cli.ok(&["audit", "verify"]);
     assert!(out.contains("Journal d'audit intègre"), "{out}");
+    // Its signed head, printed to be kept outside the database, is still in
+    // the chain after more entries; an anchor that does not match fails.
+    let head = cli.ok(&["audit", "head"]).trim().to_owned();
+    assert!(out.contains(&format!("Tête signée : {head}")), "{out}");
+    cli.ok(&["export", "membres", "--campus", "demo"]);
+    let out = cli.ok(&["audit", "verify", "--head", &head]);
+    assert!(out.contains("toujours dans la chaîne"), "{out}");
+    let seq = head.split_once(':').unwrap().0;
+    let forged = format!("{seq}:{}", "0".repeat(64));
+    let out = cli.run(&["audit", "verify", "--head", &forged]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("tête ancrée"), "{err}");
+    assert!(!cli
+        .run(&["audit", "verify", "--head", "5"])
+        .status
+        .success());
+    // A server with another key file refuses to write (and does not keep a
+    // key it has just created); the verification names the other key.
+    let other = work.join("autre-cle/audit.key");
+    let out = cli.run_with_key(&["export", "membres", "--campus", "demo"], &other);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("n'est pas celle qui a signé"), "{err}");
+    assert!(!other.exists(), "the key created for nothing is removed");
+    let out = cli.run_with_key(&["audit", "verify"], &other);
+    assert!(!out.status.success());
+    std::fs::create_dir_all(other.parent().unwrap()).unwrap();
+    write(other.parent().unwrap(), "audit.key", &"ab".repeat(32));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&other, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let out = cli.run_with_key(&["audit", "verify"], &other);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("autre clé"), "{err}");
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let store = store::Store::connect(&cli.url).await.unwrap();
@@ -719,6 +769,7 @@ fn every_subcommand_has_help() {
         vec!["admin", "outbox", "--help"],
         vec!["admin", "send-mail", "--help"],
         vec!["audit", "verify", "--help"],
+        vec!["audit", "head", "--help"],
         vec!["backup", "--help"],
         vec!["restore", "--help"],
         vec!["purge", "--help"],

@@ -131,29 +131,44 @@ pub async fn execute_as_application(store: &Store, sql: &str) -> Result<()> {
 }
 
 /// For tests of tamper detection only: runs one statement with the
-/// append-only triggers out of the way, as an attacker with database
-/// access could.
+/// append-only triggers of `audit_log` and `audit_head` out of the way, as an
+/// attacker with database access could, then puts them back.
 pub async fn tamper_audit(store: &Store, sql: &str) -> Result<()> {
     match store.backend() {
         Backend::Sqlite => on_pool!(store, |p| {
             let mut c = p.acquire().await?;
-            sqlx::query("DROP TRIGGER audit_log_no_rewrite")
-                .execute(&mut *c)
-                .await?;
-            sqlx::query("DROP TRIGGER audit_log_no_delete")
-                .execute(&mut *c)
-                .await?;
-            sqlx::query(sql).execute(&mut *c).await?;
+            let triggers: Vec<(String, String)> = sqlx::query_as(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' \
+                 AND tbl_name IN ('audit_log', 'audit_head')",
+            )
+            .fetch_all(&mut *c)
+            .await?;
+            for (name, _) in &triggers {
+                // Names read from the schema just above.
+                sqlx::query(&format!("DROP TRIGGER \"{name}\""))
+                    .execute(&mut *c)
+                    .await?;
+            }
+            let done = sqlx::query(sql).execute(&mut *c).await;
+            for (_, create) in &triggers {
+                sqlx::query(create).execute(&mut *c).await?;
+            }
+            done?;
         }),
         Backend::Postgres => on_pool!(store, |p| {
             let mut c = p.acquire().await?;
-            sqlx::query("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only")
-                .execute(&mut *c)
-                .await?;
-            sqlx::query(sql).execute(&mut *c).await?;
-            sqlx::query("ALTER TABLE audit_log ENABLE TRIGGER audit_log_append_only")
-                .execute(&mut *c)
-                .await?;
+            for table in ["audit_log", "audit_head"] {
+                sqlx::query(&format!("ALTER TABLE {table} DISABLE TRIGGER USER"))
+                    .execute(&mut *c)
+                    .await?;
+            }
+            let done = sqlx::query(sql).execute(&mut *c).await;
+            for table in ["audit_log", "audit_head"] {
+                sqlx::query(&format!("ALTER TABLE {table} ENABLE TRIGGER USER"))
+                    .execute(&mut *c)
+                    .await?;
+            }
+            done?;
         }),
     }
     Ok(())

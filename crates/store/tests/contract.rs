@@ -606,3 +606,85 @@ async fn observatory_tension_values_postings_and_aggregates() {
         );
     }
 }
+
+fn audit_entry(action: &str) -> store::AuditInput {
+    store::AuditInput {
+        at: "2026-12-01T10:00:00Z".into(),
+        actor_label: Some("camille@example.org".into()),
+        action: action.into(),
+        salt: "sel".into(),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn audit_log_is_append_only_and_its_signed_head_follows_every_append() {
+    use domain::audit::{head_signed, AuditKey, GENESIS, V2};
+    use store::testing::{execute_as_application, tamper_audit};
+    let key = AuditKey::from_bytes([7; AuditKey::LEN]);
+    for s in stores("audit").await {
+        // A new log gets a signed head naming no entry, once.
+        assert!(s.seal_audit_head(&key).await.unwrap());
+        assert!(!s.seal_audit_head(&key).await.unwrap());
+        let head = s.audit_head().await.unwrap().unwrap();
+        assert_eq!((head.seq, head.hash.as_str()), (0, GENESIS));
+        assert!(head_signed(&key, &head.as_head()));
+        for seq in 1..=3 {
+            assert_eq!(s.append_audit(&audit_entry("a"), &key).await.unwrap(), seq);
+        }
+        // The head moves in the append's transaction: a rollback leaves both.
+        let mut tx = s.begin().await.unwrap();
+        tx.append_audit(&audit_entry("b"), &key).await.unwrap();
+        tx.rollback().await.unwrap();
+        let head = s.audit_head().await.unwrap().unwrap();
+        let last = s.audit_last().await.unwrap().unwrap();
+        assert_eq!((head.seq, &head.hash), (3, &last.hash));
+        assert_eq!(last.chain_version, V2);
+        assert!(head_signed(&key, &head.as_head()));
+
+        // The application can neither rewrite, delete nor truncate entries,
+        // nor move the head back or remove it. SQLite has no TRUNCATE; its
+        // DELETE without WHERE fires the row triggers.
+        let mut refused = vec![
+            "UPDATE audit_log SET action = 'x' WHERE seq = 1",
+            "UPDATE audit_log SET chain_version = 1 WHERE seq = 3",
+            "DELETE FROM audit_log WHERE seq = 3",
+            "DELETE FROM audit_log",
+            "UPDATE audit_head SET seq = 2",
+            "UPDATE audit_head SET seq = seq",
+            "DELETE FROM audit_head",
+        ];
+        if s.backend() == store::Backend::Postgres {
+            refused.extend(["TRUNCATE audit_log", "TRUNCATE audit_head"]);
+        }
+        for sql in refused {
+            let res = execute_as_application(&s, sql).await;
+            assert!(res.is_err(), "{sql} must be refused");
+        }
+        assert_eq!(s.audit_after(0, 10).await.unwrap().len(), 3);
+        assert_eq!(s.audit_head().await.unwrap().as_ref(), Some(&head));
+        // Clearing the personal fields is the one change allowed.
+        assert_eq!(s.purge_audit_personal_before("2027").await.unwrap(), 3);
+
+        // An attacker without the key removes the last entry (triggers out
+        // of the way): the head still names it, and the next append takes
+        // the number after the head, so the gap stays instead of being
+        // covered by a new signature.
+        tamper_audit(&s, "DELETE FROM audit_log WHERE seq = 3")
+            .await
+            .unwrap();
+        assert_eq!(s.append_audit(&audit_entry("c"), &key).await.unwrap(), 4);
+        let rows = s.audit_after(0, 10).await.unwrap();
+        assert_eq!(rows.iter().map(|r| r.seq).collect::<Vec<_>>(), [1, 2, 4]);
+        assert_eq!(rows[2].prev_hash, head.hash);
+        // The triggers are back.
+        let res = execute_as_application(&s, "DELETE FROM audit_log WHERE seq = 4").await;
+        assert!(res.is_err());
+        // A log with keyed entries whose head was removed is never resealed,
+        // and appends leave it missing.
+        tamper_audit(&s, "DELETE FROM audit_head").await.unwrap();
+        assert!(!s.seal_audit_head(&key).await.unwrap());
+        assert_eq!(s.append_audit(&audit_entry("d"), &key).await.unwrap(), 5);
+        assert_eq!(s.audit_head().await.unwrap(), None);
+    }
+}
