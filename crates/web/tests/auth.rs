@@ -2619,6 +2619,28 @@ async fn survey(d: &Demo) {
         .send(r)
         .await;
     assert!(obs.body.contains("\"domains_are_defaults\":true"));
+
+    // Parameters are checked against what exists before anything is
+    // computed: an unknown period or certification, or absurd places.
+    for query in [
+        "period=1850",
+        "period=%E2%80%AE",
+        "certification=1&places=5",
+        "certification=999999999&places=10",
+        "certification=1&places=0",
+        "certification=1&places=99999999999",
+    ] {
+        let res = Call::get(&format!("/api/v1/campuses/demo/observatory?{query}"))
+            .cookie(manager.cookie.as_deref())
+            .send(r)
+            .await;
+        assert_eq!(
+            res.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{query}: {}",
+            res.body
+        );
+    }
 }
 
 #[tokio::test]
