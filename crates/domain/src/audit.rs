@@ -123,7 +123,7 @@ pub fn check(
 ) -> Result<(), Break> {
     let (expected_seq, expected_prev) = match previous {
         None => (1, GENESIS),
-        Some((seq, hash)) => (seq + 1, hash),
+        Some((seq, hash)) => (seq.saturating_add(1), hash),
     };
     if e.seq != expected_seq {
         return Err(Break::Gap {
