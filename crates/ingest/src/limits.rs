@@ -32,6 +32,9 @@ pub const MAX_ZIP_ENTRIES: usize = 10_000;
 /// levels; spreadsheet XML about 6.
 pub const MAX_XML_DEPTH: usize = 64;
 
+/// Longest text of one XML element (an LHÉO description), in bytes.
+pub const MAX_TEXT_BYTES: usize = 1024 * 1024;
+
 /// Largest single posting (one JSON line or one element of the array).
 pub const MAX_POSTING_BYTES: usize = 1024 * 1024;
 

@@ -331,7 +331,21 @@ fn count_lines(bytes: &[u8]) -> u64 {
 /// every element and the line it starts on. Parsing one element at a time is
 /// what gives each entry its line number, which the JSON parser does not
 /// expose for values inside an array.
-pub(crate) fn json_array<'de, T, F>(file: &str, text: &'de str, mut each: F) -> Result<(), RefError>
+pub(crate) fn json_array<'de, T, F>(file: &str, text: &'de str, each: F) -> Result<(), RefError>
+where
+    T: Deserialize<'de>,
+    F: FnMut(T, u64) -> Result<(), RefError>,
+{
+    json_array_bounded(file, text, usize::MAX, each)
+}
+
+/// [`json_array`], refusing an element longer than `max_bytes`.
+pub(crate) fn json_array_bounded<'de, T, F>(
+    file: &str,
+    text: &'de str,
+    max_bytes: usize,
+    mut each: F,
+) -> Result<(), RefError>
 where
     T: Deserialize<'de>,
     F: FnMut(T, u64) -> Result<(), RefError>,
@@ -363,6 +377,16 @@ where
         let start = line_at(pos);
         let mut stream = serde_json::Deserializer::from_str(&text[pos..]).into_iter::<T>();
         match stream.next() {
+            Some(Ok(_)) if stream.byte_offset() > max_bytes => {
+                return Err(syntax(
+                    start,
+                    &format!(
+                        "élément de {} octets, plus que la limite de {} octets par élément",
+                        crate::limits::thousands(stream.byte_offset() as u64),
+                        crate::limits::thousands(max_bytes as u64)
+                    ),
+                ))
+            }
             Some(Ok(value)) => each(value, start)?,
             Some(Err(e)) => {
                 return Err(RefError::Json {
