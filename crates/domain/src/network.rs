@@ -160,7 +160,7 @@ impl FormationInput {
             [
                 ("intitule", Some(self.title.as_str())),
                 ("description", self.description.as_deref()),
-                ("numero", self.external_key.as_deref()),
+                ("cle", self.external_key.as_deref()),
             ],
         );
         if let Some(c) = non_empty(&self.site_code_insee) {
