@@ -149,7 +149,7 @@ impl Uai {
             .iter()
             .fold(0u32, |n, d| n * 10 + u32::from(d - b'0'));
         let expected = UAI_KEYS[(n % 23) as usize] as char;
-        if s[7..].chars().next() != Some(expected) {
+        if !s[7..].starts_with(expected) {
             return Err(IdError::BadKey {
                 kind: "UAI",
                 detail: format!("la lettre attendue est {expected}"),
