@@ -290,6 +290,9 @@ impl App {
                 "le nom affiché est obligatoire (120 caractères au plus)",
             ));
         }
+        if let Err(e) = domain::network::check_text_field("nom", display_name) {
+            errors.push(e);
+        }
         let (password, generated) = match &account.password {
             Some(p) => (p.clone(), None),
             None => {
@@ -798,6 +801,7 @@ impl App {
                 "donnez un nom au jeton (80 caractères au plus), pour le reconnaître",
             )]));
         }
+        domain::network::check_text_field("nom", name).map_err(|e| AppError::Invalid(vec![e]))?;
         let token = format!("{TOKEN_PREFIX}{}", random_secret(32));
         let id = self
             .store

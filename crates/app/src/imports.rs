@@ -801,9 +801,14 @@ fn member_input(m: &store::MemberRow) -> MemberInput {
 }
 
 fn read_sheet(file: &str, bytes: &[u8]) -> Result<Table, ImportError> {
+    // One problem per line: a malformed CSV lists every bad row.
     let refused = |e: sheet::SheetError| ImportError::Refused {
         file: file.to_owned(),
-        problems: vec![format!("{file}: {e}")],
+        problems: e
+            .to_string()
+            .lines()
+            .map(|l| format!("{file}: {l}"))
+            .collect(),
     };
     let format = SheetFormat::detect(file, bytes).map_err(refused)?;
     sheet::read_table(bytes, format).map_err(refused)

@@ -341,6 +341,14 @@ impl App {
         let email = normalize_email(&r.contact_email)
             .map_err(|e| errors.push(e))
             .ok();
+        if let Some(message) = r.message.as_deref() {
+            if message.chars().count() > 2_000 {
+                errors.push(FieldError::new("message", "2 000 caractères au plus"));
+            }
+            if let Err(e) = domain::network::check_text_field("message", message) {
+                errors.push(e);
+            }
+        }
         if !errors.is_empty() {
             return Err(AppError::Invalid(errors));
         }

@@ -151,6 +151,9 @@ impl App {
                 "indiquez votre nom ou un pseudonyme (120 caractères au plus)",
             ));
         }
+        if let Err(e) = domain::network::check_text_field("nom", name) {
+            errors.push(e);
+        }
         if let Err(e) = check_password(
             &r.password,
             email.as_deref().unwrap_or(""),
@@ -347,6 +350,9 @@ impl App {
                 "nom",
                 "indiquez votre nom ou un pseudonyme (120 caractères au plus)",
             ));
+        }
+        if let Err(e) = domain::network::check_text_field("nom", name) {
+            errors.push(e);
         }
         let existing = self.store.profile(user_id).await?;
         let level = match opt(&p.level) {
@@ -563,8 +569,13 @@ pub fn data_as_csv(data: &serde_json::Value) -> String {
         .delimiter(b';')
         .from_writer(Vec::new());
     let _ = w.write_record(["champ", "valeur"]);
+    // Free text typed by people (names, comments) must not run as a
+    // formula when the file is opened in a spreadsheet.
     for (k, v) in rows {
-        let _ = w.write_record([k, v]);
+        let _ = w.write_record([
+            domain::text::spreadsheet_safe(&k).as_bytes(),
+            domain::text::spreadsheet_safe(&v).as_bytes(),
+        ]);
     }
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
 }
@@ -578,6 +589,21 @@ mod tests {
         let d = |s| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
         assert_eq!(age_on(d("2011-12-02"), d("2026-12-01")), 14);
         assert_eq!(age_on(d("2011-12-01"), d("2026-12-01")), 15);
+    }
+
+    #[test]
+    fn csv_of_personal_data_never_carries_a_formula() {
+        let csv = data_as_csv(&json!({
+            "compte": { "nom": "=HYPERLINK(\"http://evil.example\")", "ville": "+cmd|' /C calc'!A0" },
+            "contacts": [{ "role": "@SUM(A1)" }, { "role": "-2+3" }]
+        }));
+        for line in csv.lines().skip(1) {
+            let value = line.split_once(';').unwrap().1.trim_matches('"');
+            assert!(
+                !value.starts_with(['=', '+', '@', '-']),
+                "a formula left as is: {line}"
+            );
+        }
     }
 
     #[test]
@@ -662,6 +688,7 @@ impl App {
                 "le texte est trop court pour une page légale",
             )]));
         }
+        domain::network::check_text_field("texte", body).map_err(|e| AppError::Invalid(vec![e]))?;
         let mut tx = self.store.begin().await?;
         tx.set_legal_page(slug, body.trim(), &self.text_now())
             .await?;

@@ -58,6 +58,9 @@ impl App {
                 "Titre obligatoire, 200 caractères au plus.",
             ));
         }
+        if let Err(e) = domain::network::check_text_field("titre", title) {
+            errors.push(e);
+        }
         let opens = date("ouverture", opens_on).map_err(|e| errors.push(e)).ok();
         let closes = date("cloture", closes_on).map_err(|e| errors.push(e)).ok();
         if let (Some(o), Some(c)) = (&opens, &closes) {

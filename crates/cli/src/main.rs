@@ -1210,7 +1210,8 @@ fn print_records(
             for r in rows {
                 csv.write_record(r.iter().map(|v| match v {
                     serde_json::Value::Null => String::new(),
-                    serde_json::Value::String(s) => s.clone(),
+                    // Labels come from files and people: never a formula.
+                    serde_json::Value::String(s) => domain::text::spreadsheet_safe(s).into_owned(),
                     serde_json::Value::Number(n) => match n.as_f64() {
                         Some(f) if n.is_f64() => format!("{:.2}", f),
                         _ => n.to_string(),

@@ -255,7 +255,7 @@ pub fn check(
 ) -> Result<(), Break> {
     let (expected_seq, expected_prev, previous_version) = match previous {
         None => (1, GENESIS, V1),
-        Some(p) => (p.seq + 1, p.hash, p.version),
+        Some(p) => (p.seq.saturating_add(1), p.hash, p.version),
     };
     if e.seq != expected_seq {
         return Err(Break::Gap {

@@ -136,16 +136,20 @@ impl Uai {
                 found: s.chars().count(),
             });
         }
-        let (num, key) = s.split_at(7);
-        if !num.bytes().all(|b| b.is_ascii_digit()) {
+        // Eight characters may be more than eight bytes: check the digits
+        // by character before anything is cut at a byte offset.
+        if !s.chars().take(7).all(|c| c.is_ascii_digit()) {
             return Err(IdError::NotDigits {
                 kind: "l'UAI",
                 extra: " suivis d'une lettre",
             });
         }
-        let n: u32 = num.parse().expect("seven digits fit in u32");
+        let b = s.as_bytes();
+        let n = b[..7]
+            .iter()
+            .fold(0u32, |n, d| n * 10 + u32::from(d - b'0'));
         let expected = UAI_KEYS[(n % 23) as usize] as char;
-        if !key.starts_with(expected) {
+        if !s[7..].starts_with(expected) {
             return Err(IdError::BadKey {
                 kind: "UAI",
                 detail: format!("la lettre attendue est {expected}"),
@@ -216,8 +220,9 @@ impl CodeInsee {
     pub fn parse(input: &str) -> Result<Self, IdError> {
         let s = input.trim().to_ascii_uppercase();
         let b = s.as_bytes();
+        // Compared as bytes: five bytes need not be five characters.
         let ok = b.len() == 5
-            && (b[..2].iter().all(u8::is_ascii_digit) || &s[..2] == "2A" || &s[..2] == "2B")
+            && (b[..2].iter().all(u8::is_ascii_digit) || &b[..2] == b"2A" || &b[..2] == b"2B")
             && b[2..].iter().all(u8::is_ascii_digit);
         if !ok {
             return Err(IdError::Format {
@@ -286,6 +291,10 @@ mod tests {
         let e = Uai::parse("9730235A").unwrap_err();
         assert!(e.to_string().contains("lettre attendue est T"), "{e}");
         assert!(Uai::parse("973023T").is_err());
+        // Multi-byte characters at every place: refused, never a panic.
+        for s in ["012345é7", "0123456é", "é1234567", "0123456\u{301}"] {
+            assert!(Uai::parse(s).is_err(), "{s}");
+        }
     }
 
     #[test]
@@ -301,5 +310,8 @@ mod tests {
         assert_eq!(CodeInsee::parse("97311").unwrap().departement(), "973");
         assert_eq!(CodeInsee::parse("2A004").unwrap().departement(), "2A");
         assert!(CodeInsee::parse("9731").is_err());
+        for s in ["2é12", "é123", "12é4", "2A\u{301}1"] {
+            assert!(CodeInsee::parse(s).is_err(), "{s}");
+        }
     }
 }

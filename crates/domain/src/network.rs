@@ -27,6 +27,25 @@ impl FieldError {
     }
 }
 
+/// Checks one free text field with [`crate::text::check_text`]: the error
+/// names the field and the place of the control character.
+pub fn check_text_field(field: &str, value: &str) -> Result<(), FieldError> {
+    crate::text::check_text(value).map_err(|e| FieldError::new(field, e.to_string()))
+}
+
+/// Pushes an error for each of `fields` (name, value) holding a control
+/// character.
+fn check_texts<'a>(
+    errors: &mut Vec<FieldError>,
+    fields: impl IntoIterator<Item = (&'a str, Option<&'a str>)>,
+) {
+    for (field, value) in fields {
+        if let Some(Err(e)) = value.map(|v| check_text_field(field, v)) {
+            errors.push(e);
+        }
+    }
+}
+
 /// A member organisation as typed by a person or read from a file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MemberInput {
@@ -54,6 +73,16 @@ impl MemberInput {
         if self.name.trim().is_empty() {
             errors.push(FieldError::new("nom", "le nom est obligatoire"));
         }
+        check_texts(
+            &mut errors,
+            [
+                ("nom", Some(self.name.as_str())),
+                ("adresse", self.address.as_deref()),
+                ("code_postal", self.postcode.as_deref()),
+                ("site_web", self.website.as_deref()),
+                ("description", self.description.as_deref()),
+            ],
+        );
         if let Some(s) = non_empty(&self.siret) {
             if let Err(e) = Siret::parse(s) {
                 errors.push(FieldError::new("siret", e.to_string()));
@@ -126,6 +155,14 @@ impl FormationInput {
         if self.title.trim().is_empty() {
             errors.push(FieldError::new("intitule", "l'intitulé est obligatoire"));
         }
+        check_texts(
+            &mut errors,
+            [
+                ("intitule", Some(self.title.as_str())),
+                ("description", self.description.as_deref()),
+                ("cle", self.external_key.as_deref()),
+            ],
+        );
         if let Some(c) = non_empty(&self.site_code_insee) {
             if let Err(e) = CodeInsee::parse(c) {
                 errors.push(FieldError::new("code_insee_lieu", e.to_string()));
@@ -286,6 +323,20 @@ mod tests {
             status: PublicationStatus::Published,
             invented: false,
         }
+    }
+
+    #[test]
+    fn control_characters_are_refused_in_free_text() {
+        let m = MemberInput {
+            name: "Lycée\0".into(),
+            description: Some("ligne 1\nligne 2\u{7}".into()),
+            ..member()
+        };
+        let errors = m.validate().unwrap_err();
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["nom", "description"]);
+        assert!(errors[0].message.contains("U+0000"), "{errors:?}");
+        assert!(errors[1].message.contains("position 16"), "{errors:?}");
     }
 
     #[test]

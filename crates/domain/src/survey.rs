@@ -93,6 +93,13 @@ impl AnswerInput {
         {
             errors.push(FieldError::new("commentaire", "2 000 caractères au plus."));
         }
+        if let Some(Err(e)) = self
+            .comment
+            .as_deref()
+            .map(|c| crate::network::check_text_field("commentaire", c))
+        {
+            errors.push(e);
+        }
         errors
     }
 }
@@ -151,11 +158,11 @@ pub fn aggregate(answers: &[Answer]) -> Vec<Cell> {
                     Default::default(),
                 )
             });
-        cell.planned += a.planned;
-        cell.difficult += a.difficult;
-        cell.seasonal += a.seasonal;
-        cell.apprentices += a.apprentices;
-        cell.tutors += a.tutors;
+        cell.planned = cell.planned.saturating_add(a.planned);
+        cell.difficult = cell.difficult.saturating_add(a.difficult);
+        cell.seasonal = cell.seasonal.saturating_add(a.seasonal);
+        cell.apprentices = cell.apprentices.saturating_add(a.apprentices);
+        cell.tutors = cell.tutors.saturating_add(a.tutors);
         *per.entry(a.respondent).or_default() += a.planned as f64;
     }
     cells

@@ -1,6 +1,8 @@
 //! French text normalisation shared by search, skill matching and content
 //! keys: lower case, accents folded, ligatures expanded, elisions dropped.
 
+use std::borrow::Cow;
+
 use unicode_normalization::UnicodeNormalization;
 
 /// Folds a string for comparison: lower case, no diacritics, `œ` → `oe`,
@@ -53,6 +55,103 @@ pub fn slug(input: &str) -> String {
     words(input).join("-")
 }
 
+/// Characters that make a spreadsheet read a cell as a formula (or, for tab
+/// and carriage return, shift it into one), after OWASP's « CSV injection »
+/// guidance, with their full-width forms (`＝＋－＠`), which spreadsheets with
+/// an East Asian input method also take as formula starts.
+fn is_formula_start(c: char) -> bool {
+    matches!(
+        c,
+        '=' | '+' | '-' | '@' | '\t' | '\r' | '\u{FF1D}' | '\u{FF0B}' | '\u{FF0D}' | '\u{FF20}'
+    )
+}
+
+/// A plain decimal number with an optional sign (`-2.5`, `+3`, `-0,75`):
+/// a spreadsheet reads it as a number literal, which can neither call a
+/// function nor refer to a cell, so it is left as is.
+fn is_plain_number(s: &str) -> bool {
+    let body = s.strip_prefix(['-', '+']).unwrap_or(s);
+    let (int, frac) = match body.split_once(['.', ',']) {
+        Some((i, f)) => (i, Some(f)),
+        None => (body, None),
+    };
+    !int.is_empty()
+        && int.bytes().all(|b| b.is_ascii_digit())
+        && frac.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Neutralises a free-text cell written to a CSV, XLSX or ODS file so that a
+/// spreadsheet never runs it as a formula (OWASP « CSV injection »): a value
+/// starting with `=`, `+`, `-`, `@`, a tab, a carriage return or a full-width
+/// `＝＋－＠` gets a single quote `'` in front.
+///
+/// Two choices make the escaping exactly reversible by [`spreadsheet_unescape`]:
+/// - a plain decimal number with a sign (`-2.5`, `+33`, `-0,5`: ASCII digits,
+///   at most one `.` or `,`, nothing else) is kept as is: a spreadsheet reads
+///   it as a number literal, which cannot call a function or refer to a cell,
+///   and prefixing it would turn figures into text;
+/// - a value that already starts with a quote followed by one of those
+///   characters, or by another quote, gets one more quote, so that a name
+///   typed as `'=x` comes back as `'=x`.
+pub fn spreadsheet_safe(s: &str) -> Cow<'_, str> {
+    let mut chars = s.chars();
+    let needs_quote = match chars.next() {
+        Some('\'') => chars
+            .next()
+            .is_some_and(|c| c == '\'' || is_formula_start(c)),
+        Some(c) => is_formula_start(c) && !is_plain_number(s),
+        None => false,
+    };
+    if needs_quote {
+        Cow::Owned(format!("'{s}"))
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
+/// Undoes [`spreadsheet_safe`] on a cell read from a file: drops one leading
+/// quote when it is followed by a formula character or by another quote.
+/// A quote before anything else (`'t Hooft`, `'0123`) is data and stays.
+pub fn spreadsheet_unescape(s: &str) -> &str {
+    match s.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(|c: char| c == '\'' || is_formula_start(c)) => rest,
+        _ => s,
+    }
+}
+
+/// Why a free text was refused by [`check_text`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TextError {
+    /// A control character (U+0000 to U+001F other than tab, line feed and
+    /// carriage return): PostgreSQL refuses NUL, XML refuses them all, and
+    /// none of them is typed on purpose.
+    #[error("caractère de contrôle interdit (U+{code:04X}) en position {position}")]
+    Control {
+        /// Code point of the character.
+        code: u32,
+        /// Position of the character in the text, counted in characters from 1.
+        position: usize,
+    },
+}
+
+/// Checks a free text (a name, an address, a description, a cell) before it
+/// is stored: both databases must accept it and give it back unchanged.
+/// Refuses NUL and the other C0 control characters except tab, line feed and
+/// carriage return.
+pub fn check_text(value: &str) -> Result<(), TextError> {
+    let bad = |c: char| c < ' ' && !matches!(c, '\t' | '\n' | '\r');
+    if !value.bytes().any(|b| bad(char::from(b))) {
+        return Ok(());
+    }
+    match value.chars().enumerate().find(|(_, c)| bad(*c)) {
+        Some((i, c)) => Err(TextError::Control {
+            code: u32::from(c),
+            position: i + 1,
+        }),
+        None => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -78,5 +177,46 @@ mod tests {
             slug("BTS Économie sociale familiale"),
             "bts-economie-sociale-familiale"
         );
+    }
+
+    #[test]
+    fn spreadsheet_escaping_round_trips() {
+        for (raw, written) in [
+            ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+            ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("\rx", "'\rx"),
+            ("＝1+1", "'＝1+1"),
+            ("-2.5", "-2.5"),
+            ("+33", "+33"),
+            ("-0,5", "-0,5"),
+            ("-", "'-"),
+            ("-1e5", "'-1e5"),
+            ("'=x", "''=x"),
+            ("''", "'''"),
+            ("'t Hooft", "'t Hooft"),
+            ("Lycée", "Lycée"),
+            ("", ""),
+        ] {
+            assert_eq!(spreadsheet_safe(raw), written, "{raw:?}");
+            assert_eq!(spreadsheet_unescape(written), raw, "{written:?}");
+        }
+    }
+
+    #[test]
+    fn control_characters_are_refused() {
+        assert!(check_text("Lycée\tpro\r\nligne").is_ok());
+        let e = check_text("éb\0c").unwrap_err();
+        assert_eq!(
+            e,
+            TextError::Control {
+                code: 0,
+                position: 3
+            }
+        );
+        assert!(e.to_string().contains("U+0000"), "{e}");
+        assert!(check_text("\u{1b}[31m").is_err());
     }
 }

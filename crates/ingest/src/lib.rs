@@ -1,7 +1,9 @@
 //! Readers of the files Passerelle imports: LHÉO offers, spreadsheets, reference data,
 //! tension indicators and job postings.
+mod csv_read;
 pub mod inserjeunes;
 pub mod lheo;
+pub mod limits;
 pub mod postings;
 pub mod referentiels;
 pub mod sheet;

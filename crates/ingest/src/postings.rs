@@ -84,6 +84,8 @@ struct RawOrigin<'a> {
     origine: Option<Cow<'a, str>>,
 }
 
+use crate::limits::{thousands, MAX_POSTING_BYTES};
+
 /// A posting that cannot be read, with where it is.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PostingProblem {
@@ -108,8 +110,17 @@ pub fn read_postings(
         .iter()
         .position(|b| !b.is_ascii_whitespace())
         .unwrap_or(bytes.len());
+    let empty = || {
+        Err(vec![PostingProblem {
+            line: 1,
+            message: "le fichier ne contient aucune offre (fichier vide ou tableau JSON vide) : rien à importer".into(),
+        }])
+    };
     if bytes.get(start) == Some(&b'[') {
-        return read_array(bytes, matcher);
+        return match read_array(bytes, matcher) {
+            Ok(p) if p.is_empty() => empty(),
+            r => r,
+        };
     }
     let chunks = split_lines(bytes, threads.max(1));
     let results: Vec<Result<Vec<Posting>, Vec<PostingProblem>>> = std::thread::scope(|s| {
@@ -131,8 +142,12 @@ pub fn read_postings(
         }
     }
     if problems.is_empty() {
+        if out.is_empty() {
+            return empty();
+        }
         Ok(out)
     } else {
+        problems.sort_by_key(|p| p.line);
         problems.truncate(MAX_PROBLEMS);
         Err(problems)
     }
@@ -198,6 +213,17 @@ fn read_lines(
         if trimmed.is_empty() {
             continue;
         }
+        if trimmed.len() > MAX_POSTING_BYTES {
+            problems.push(PostingProblem {
+                line,
+                message: format!(
+                    "offre de {} octets, plus que la limite de {} octets par offre",
+                    thousands(trimmed.len() as u64),
+                    thousands(MAX_POSTING_BYTES as u64)
+                ),
+            });
+            break;
+        }
         match serde_json::from_slice::<RawPosting>(trimmed) {
             Ok(raw) => match convert(raw, matcher, &mut scratch) {
                 Ok(p) => out.push(p),
@@ -233,16 +259,21 @@ fn read_array(bytes: &[u8], matcher: &SkillMatcher) -> Result<Vec<Posting>, Vec<
     let mut scratch = Scratch::default();
     let mut out = Vec::new();
     let mut problems = Vec::new();
-    let read = crate::referentiels::source::json_array("", text, |raw: RawPosting, line| {
-        match convert(raw, matcher, &mut scratch) {
-            Ok(p) => out.push(p),
-            Err(message) => problems.push(PostingProblem {
-                line: line as usize,
-                message,
-            }),
-        }
-        Ok(())
-    });
+    let read = crate::referentiels::source::json_array_bounded(
+        "",
+        text,
+        MAX_POSTING_BYTES,
+        |raw: RawPosting, line| {
+            match convert(raw, matcher, &mut scratch) {
+                Ok(p) => out.push(p),
+                Err(message) => problems.push(PostingProblem {
+                    line: line as usize,
+                    message,
+                }),
+            }
+            Ok(())
+        },
+    );
     if let Err(crate::referentiels::RefError::Json {
         line,
         column,
@@ -358,6 +389,18 @@ fn convert(
         .as_ref()
         .and_then(|o| non_empty(&o.origine));
     let contract = non_empty(&raw.type_contrat);
+    for (field, value) in [
+        ("id", Some(id.as_str())),
+        ("intitule", Some(title.as_str())),
+        ("origineOffre.origine", origin.as_deref()),
+        ("lieuTravail.commune", code_insee.as_deref()),
+        ("lieuTravail.codePostal", postcode.as_deref()),
+        ("typeContrat", contract.as_deref()),
+    ] {
+        if let Some(Err(e)) = value.map(domain::text::check_text) {
+            return Err(format!("{field} : {e}"));
+        }
+    }
     let mut h = Fnv::new();
     h.write(fingerprint.as_bytes());
     for part in [

@@ -14,6 +14,7 @@
 
 #![warn(missing_docs)]
 
+mod archive;
 mod columns;
 mod csv_io;
 mod formations;
@@ -23,6 +24,11 @@ mod workbook;
 
 use std::io::Write;
 use std::path::Path;
+
+use domain::text::{spreadsheet_safe, spreadsheet_unescape};
+
+use crate::csv_read::check_cell;
+use crate::limits::{thousands, MAX_CELLS};
 
 pub use columns::{format_cell_errors, CellError, Column, FORMATION_COLUMNS, MEMBER_COLUMNS};
 pub use formations::{
@@ -196,6 +202,23 @@ pub enum SheetError {
     /// The file or its first sheet has no header row.
     #[error("le fichier est vide : la première ligne doit donner les noms des colonnes")]
     NoHeader,
+    /// Problems that make a CSV file unreadable (a row with another number
+    /// of fields than the header, a quote never closed…), each with its line.
+    #[error("CSV mal formé :\n{}", .0.join("\n"))]
+    Malformed(Vec<String>),
+    /// A cell that cannot be imported (control character, too long).
+    #[error("ligne {line}, colonne {column} : {message}")]
+    Cell {
+        /// Line or row number.
+        line: usize,
+        /// Column letter or number, and header.
+        column: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The file goes beyond one of the limits of [`crate::limits`].
+    #[error("fichier refusé, limite dépassée : {0}")]
+    Limit(String),
     /// A format or a feature that is not handled.
     #[error("format non pris en charge : {0}")]
     Unsupported(String),
@@ -232,11 +255,33 @@ pub fn read_table_file(path: &Path) -> Result<Table, SheetError> {
 /// French Excel expects to open it directly), or a workbook with a bold,
 /// frozen header row. Every cell is written as text so that identifiers
 /// keep their leading zeros and the file reads back unchanged.
+///
+/// Every cell goes through [`domain::text::spreadsheet_safe`], so that a
+/// value like `=HYPERLINK(…)` is shown as text and never run as a formula by
+/// the spreadsheet that opens the file; [`read_table`] undoes it.
 pub fn write_table(
     table: &Table,
     format: SheetFormat,
     out: &mut dyn Write,
 ) -> Result<(), SheetError> {
+    let safe = |cells: &[String]| -> Vec<String> {
+        cells
+            .iter()
+            .map(|c| spreadsheet_safe(c).into_owned())
+            .collect()
+    };
+    let table = &Table {
+        header_line: table.header_line,
+        headers: safe(&table.headers),
+        rows: table
+            .rows
+            .iter()
+            .map(|r| Row {
+                line: r.line,
+                cells: safe(&r.cells),
+            })
+            .collect(),
+    };
     let bytes = match format {
         SheetFormat::Csv => csv_io::write(table)?,
         SheetFormat::Xlsx => workbook::write_xlsx(table)?,
@@ -255,20 +300,71 @@ fn trim_trailing_blank(cells: &mut Vec<String>) {
     }
 }
 
+/// Checks every cell of the raw rows and undoes the export's formula
+/// escaping ([`domain::text::spreadsheet_unescape`]): a control character
+/// or a cell longer than [`crate::limits::MAX_CELL_CHARS`] is refused with its
+/// line and column, and so is a table of more than
+/// [`crate::limits::MAX_CELLS`] cells.
+fn checked_rows(
+    raw: impl IntoIterator<Item = (usize, Vec<String>)>,
+) -> impl Iterator<Item = Result<(usize, Vec<String>), SheetError>> {
+    let mut count = 0usize;
+    let mut headers: Option<Vec<String>> = None;
+    raw.into_iter().map(move |(line, mut cells)| {
+        count = count.saturating_add(cells.len());
+        if count > MAX_CELLS {
+            return Err(SheetError::Limit(format!(
+                "plus de {} cellules (ligne {line})",
+                thousands(MAX_CELLS as u64)
+            )));
+        }
+        for (i, cell) in cells.iter_mut().enumerate() {
+            check_cell(cell, || {
+                let header = headers
+                    .as_ref()
+                    .and_then(|h| h.get(i))
+                    .map(|h| h.trim())
+                    .filter(|h| !h.is_empty());
+                match header {
+                    Some(h) => format!("{} (« {h} »)", columns::column_letter(i)),
+                    None => columns::column_letter(i),
+                }
+            })
+            .map_err(|(column, message)| SheetError::Cell {
+                line,
+                column,
+                message,
+            })?;
+            let unescaped = spreadsheet_unescape(cell);
+            if unescaped.len() != cell.len() {
+                *cell = unescaped.to_owned();
+            }
+        }
+        if headers.is_none() && cells.iter().any(|c| !c.trim().is_empty()) {
+            headers = Some(cells.clone());
+        }
+        Ok((line, cells))
+    })
+}
+
 /// Assembles a table from raw rows `(line, cells)`: the first non-blank row
-/// is the header, blank rows are dropped, short rows are padded.
+/// is the header, blank rows are dropped, short rows are padded. Cells are
+/// checked and unescaped by [`checked_rows`].
 fn assemble(raw: impl IntoIterator<Item = (usize, Vec<String>)>) -> Result<Table, SheetError> {
-    let mut raw = raw
-        .into_iter()
-        .filter(|(_, cells)| cells.iter().any(|c| !c.trim().is_empty()));
-    let (header_line, mut headers) = raw.next().ok_or(SheetError::NoHeader)?;
+    let mut raw = checked_rows(raw).filter(|r| {
+        r.as_ref().map_or(true, |(_, cells)| {
+            cells.iter().any(|c| !c.trim().is_empty())
+        })
+    });
+    let (header_line, mut headers) = raw.next().ok_or(SheetError::NoHeader)??;
     for h in &mut headers {
         *h = h.trim().to_owned();
     }
     trim_trailing_blank(&mut headers);
     let width = headers.len();
     let rows = raw
-        .map(|(line, mut cells)| {
+        .map(|r| {
+            let (line, mut cells) = r?;
             if cells.len() > width {
                 // Keep extra cells only if something is written in them, so
                 // that the import can point at them.
@@ -279,9 +375,9 @@ fn assemble(raw: impl IntoIterator<Item = (usize, Vec<String>)>) -> Result<Table
             if cells.len() < width {
                 cells.resize(width, String::new());
             }
-            Row { line, cells }
+            Ok(Row { line, cells })
         })
-        .collect();
+        .collect::<Result<_, SheetError>>()?;
     Ok(Table {
         header_line,
         headers,

@@ -28,13 +28,7 @@ pub fn read_components(
 ) -> Result<(Vec<ComponentRow>, Vec<Uncomputable>), Vec<String>> {
     let text = std::str::from_utf8(bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes))
         .map_err(|e| vec![format!("{file} : le fichier n'est pas en UTF-8 ({e})")])?;
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(false)
-        .from_reader(text.as_bytes());
-    let headers = reader
-        .headers()
-        .map_err(|e| vec![format!("{file}, ligne 1 : en-tête illisible ({e})")])?
-        .clone();
+    let (headers, records) = read_csv(file, text.as_bytes(), Some(b','))?;
     let index: Vec<Option<usize>> = COLUMNS
         .iter()
         .map(|c| headers.iter().position(|h| h.trim() == *c))
@@ -57,15 +51,7 @@ pub fn read_components(
     let mut rows = Vec::new();
     let mut notes = Vec::new();
     let mut errors = Vec::new();
-    for (n, record) in reader.records().enumerate() {
-        let line = n + 2;
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                errors.push(format!("{file}, ligne {line} : {e}"));
-                continue;
-            }
-        };
+    for (line, record) in records {
         let text = |k: usize| record.get(col(k)).unwrap_or("").trim().to_owned();
         let mut number = |k: usize| {
             let raw = text(k);
@@ -589,29 +575,23 @@ pub(crate) fn read_csv(
             b','
         }
     });
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let headers: Vec<String> = reader
-        .headers()
-        .map_err(|e| vec![format!("{file}, ligne 1 : en-tête illisible ({e})")])?
-        .iter()
-        .map(|h| h.trim().to_owned())
-        .collect();
-    let mut errors = Vec::new();
-    let mut records = Vec::new();
-    for (n, r) in reader.records().enumerate() {
-        match r {
-            Ok(r) => records.push((n + 2, r)),
-            Err(e) => errors.push(format!("{file}, ligne {} : {e}", n + 2)),
-        }
-    }
-    if errors.is_empty() {
-        Ok((headers, records))
-    } else {
-        Err(errors)
-    }
+    // Strict: a record with another number of fields than the header or a
+    // quote left open (a truncated file), a control character or an
+    // oversized cell are refused with their line.
+    let mut records = crate::csv_read::read(text, delimiter)
+        .map_err(|faults| {
+            faults
+                .iter()
+                .map(|f| format!("{file}, {f}"))
+                .collect::<Vec<_>>()
+        })?
+        .into_iter()
+        .filter(|(_, r)| r.iter().any(|f| !f.trim().is_empty()));
+    let headers: Vec<String> = match records.next() {
+        Some((_, h)) => h.iter().map(|h| h.trim().to_owned()).collect(),
+        None => return Err(vec![format!("{file} : le fichier est vide")]),
+    };
+    Ok((headers, records.collect()))
 }
 
 /// Positions of the needed columns, or the list of those missing.
@@ -640,7 +620,9 @@ fn is_period(p: &str) -> bool {
 }
 
 fn is_month(p: &str) -> bool {
+    // ASCII first: `p[..4]` would cut a multi-byte character.
     p.len() == 7
+        && p.is_ascii()
         && is_period(&p[..4])
         && p.as_bytes()[4] == b'-'
         && matches!(p[5..].parse::<u8>(), Ok(1..=12))

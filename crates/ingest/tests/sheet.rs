@@ -87,9 +87,16 @@ fn quoted_newlines_keep_line_numbers() {
 
 #[test]
 fn blank_rows_and_short_rows() {
-    let t = csv("nom;type;siret\nA;lycee\n;;\n  ; ;\n\n");
+    let t = csv("nom;type;siret\nA;lycee;\n;;\n  ; ;\n\n");
     assert_eq!(lines(&t), [2]);
-    assert_eq!(t.rows[0].cells, ["A", "lycee", ""], "short rows are padded");
+    assert_eq!(t.rows[0].cells, ["A", "lycee", ""]);
+    // In CSV a short row is a truncated line, not blank cells.
+    let err = read_table(b"nom;type;siret\nA;lycee\n", SheetFormat::Csv).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("ligne 2 : 2 champ(s) au lieu de 3"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -424,7 +431,7 @@ fn every_invalid_cell_is_reported_with_its_row_and_column() {
 
 #[test]
 fn cells_without_a_header_are_reported() {
-    let errs = member_errors("nom;;type\nA;;lycee\nB;perdu;lycee;encore\n");
+    let errs = member_errors("nom;;type;\nA;;lycee;\nB;perdu;lycee;encore\n");
     assert_eq!(
         places(&errs),
         [

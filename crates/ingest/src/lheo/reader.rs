@@ -3,6 +3,7 @@
 //! the extraction.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::io::BufRead;
 
 use quick_xml::errors::{Error as XmlError, IllFormedError, SyntaxError};
@@ -16,6 +17,7 @@ use super::model::{
 };
 use super::tree::Node;
 use super::{extract, structure, NS_1_3, NS_2_2, NS_2_3};
+use crate::limits::{MAX_TEXT_BYTES, MAX_XML_DEPTH};
 
 /// Character encodings read. quick-xml is built without its `encoding`
 /// feature, so the text is decoded here; Latin-1 is still common in old
@@ -95,6 +97,8 @@ struct State<'o> {
     offers: Vec<LheoOffer>,
     rejected: Vec<Rejection>,
     quality: Vec<QualityNote>,
+    /// Line of the first offer with each `numero`, to refuse repeats.
+    numeros: HashMap<String, u64>,
 }
 
 /// Reads a whole file; see [`super::parse_lheo_reader`].
@@ -128,6 +132,7 @@ pub(super) fn parse<R: BufRead>(
         offers: Vec::new(),
         rejected: Vec::new(),
         quality: Vec::new(),
+        numeros: HashMap::new(),
     };
     let mut buf = Vec::new();
     while !st.fatal {
@@ -316,6 +321,16 @@ impl State<'_> {
         let qname = String::from_utf8_lossy(e.name().as_ref()).into_owned();
         let local = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
         let depth = self.stack.len();
+        if depth >= MAX_XML_DEPTH {
+            // Deeper than any LHÉO file: refuse before the tree (and its
+            // recursive checks) grows with it.
+            return self.fail(
+                line,
+                format!(
+                    "éléments imbriqués sur plus de {MAX_XML_DEPTH} niveaux (limite de profondeur XML ; un fichier LHÉO en compte une dizaine)"
+                ),
+            );
+        }
         self.stack.push(Open {
             name: qname.clone(),
             line,
@@ -473,6 +488,22 @@ impl State<'_> {
 
     fn offer_end(&mut self, node: Node) {
         let Some(format) = self.format else { return };
+        // Two offers with the same numero would be merged into one on
+        // import: refuse the file, as spreadsheets refuse repeated keys.
+        if let Some(numero) = extract::numero(&node, format) {
+            match self.numeros.get(&numero) {
+                Some(&first) => self.problem(
+                    node.line,
+                    format!(
+                        "offre numéro « {numero} » en double : déjà présente ligne {first} (et ici ligne {})",
+                        node.line
+                    ),
+                ),
+                None => {
+                    self.numeros.insert(numero, node.line);
+                }
+            }
+        }
         let reasons = structure::check(&node, format);
         if !reasons.is_empty() {
             if self.opts.skip_invalid {
@@ -503,7 +534,18 @@ impl State<'_> {
         if !self.building.is_empty() {
             match self.decode_text(raw, escaped) {
                 Ok(t) => {
+                    if let Err(e) = domain::text::check_text(&t) {
+                        self.problem(line, e.to_string());
+                    }
                     if let Some(node) = self.building.last_mut() {
+                        if node.text.len().saturating_add(t.len()) > MAX_TEXT_BYTES {
+                            let message = format!(
+                                "texte de <{}> de plus de {} Mo (limite par élément)",
+                                node.name,
+                                MAX_TEXT_BYTES / (1024 * 1024)
+                            );
+                            return self.fail(line, message);
+                        }
                         node.text.push_str(&t);
                     }
                 }
@@ -549,9 +591,14 @@ impl State<'_> {
                 problems: self.problems,
             });
         }
-        let format = self
-            .format
-            .expect("a file without problems has a known root");
+        let Some(format) = self.format else {
+            return Err(LheoRefused {
+                problems: vec![Problem {
+                    line: 1,
+                    message: "aucun élément racine LHÉO reconnu".into(),
+                }],
+            });
+        };
         Ok(LheoImport {
             format,
             offers: self.offers,

@@ -83,8 +83,13 @@ impl GzFile {
         })
     }
 
-    fn reader(&self) -> GzDecoder<&[u8]> {
-        GzDecoder::new(&self.bytes[..])
+    /// The decompressed stream, which fails past
+    /// [`crate::limits::MAX_UNCOMPRESSED_BYTES`] instead of ending there.
+    fn reader(&self) -> Limited<GzDecoder<&[u8]>> {
+        Limited {
+            inner: GzDecoder::new(&self.bytes[..]),
+            left: crate::limits::MAX_UNCOMPRESSED_BYTES,
+        }
     }
 
     /// The whole decompressed content, for the JSON files that are parsed in
@@ -101,10 +106,31 @@ impl GzFile {
             0
         };
         let mut out = Vec::with_capacity(hint);
+        // The reader fails past the limit: a gzip bomb is refused.
         self.reader()
             .read_to_end(&mut out)
             .map_err(|e| gzip_error(&self.name, &e, None))?;
         Ok(out)
+    }
+}
+
+/// A reader that fails once more than `left` bytes have come through, so
+/// that a gzip bomb is an error rather than a silently cut file.
+pub(crate) struct Limited<R> {
+    inner: R,
+    left: u64,
+}
+
+impl<R: Read> Read for Limited<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.left = self.left.checked_sub(n as u64).ok_or_else(|| {
+            io::Error::other(format!(
+                "plus de {} Mo une fois décompressé (limite de taille décompressée)",
+                crate::limits::MAX_UNCOMPRESSED_BYTES / (1024 * 1024)
+            ))
+        })?;
+        Ok(n)
     }
 }
 
@@ -130,7 +156,7 @@ fn gzip_error(file: &str, e: &io::Error, after_line: Option<u64>) -> RefError {
 /// one record buffer so that rows cost no allocation unless kept.
 pub(crate) struct Table<'a> {
     file: &'a str,
-    reader: csv::Reader<GzDecoder<&'a [u8]>>,
+    reader: csv::Reader<Limited<GzDecoder<&'a [u8]>>>,
     header: Vec<String>,
     record: StringRecord,
 }
@@ -331,7 +357,21 @@ fn count_lines(bytes: &[u8]) -> u64 {
 /// every element and the line it starts on. Parsing one element at a time is
 /// what gives each entry its line number, which the JSON parser does not
 /// expose for values inside an array.
-pub(crate) fn json_array<'de, T, F>(file: &str, text: &'de str, mut each: F) -> Result<(), RefError>
+pub(crate) fn json_array<'de, T, F>(file: &str, text: &'de str, each: F) -> Result<(), RefError>
+where
+    T: Deserialize<'de>,
+    F: FnMut(T, u64) -> Result<(), RefError>,
+{
+    json_array_bounded(file, text, usize::MAX, each)
+}
+
+/// [`json_array`], refusing an element longer than `max_bytes`.
+pub(crate) fn json_array_bounded<'de, T, F>(
+    file: &str,
+    text: &'de str,
+    max_bytes: usize,
+    mut each: F,
+) -> Result<(), RefError>
 where
     T: Deserialize<'de>,
     F: FnMut(T, u64) -> Result<(), RefError>,
@@ -363,6 +403,16 @@ where
         let start = line_at(pos);
         let mut stream = serde_json::Deserializer::from_str(&text[pos..]).into_iter::<T>();
         match stream.next() {
+            Some(Ok(_)) if stream.byte_offset() > max_bytes => {
+                return Err(syntax(
+                    start,
+                    &format!(
+                        "élément de {} octets, plus que la limite de {} octets par élément",
+                        crate::limits::thousands(stream.byte_offset() as u64),
+                        crate::limits::thousands(max_bytes as u64)
+                    ),
+                ))
+            }
             Some(Ok(value)) => each(value, start)?,
             Some(Err(e)) => {
                 return Err(RefError::Json {

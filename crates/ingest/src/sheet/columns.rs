@@ -235,7 +235,7 @@ pub(super) fn header_key(header: &str) -> String {
 }
 
 /// Spreadsheet letter of a 0-based column index (0 → A, 26 → AA).
-fn column_letter(mut i: usize) -> String {
+pub(super) fn column_letter(mut i: usize) -> String {
     let mut s = Vec::new();
     loop {
         s.push(b'A' + (i % 26) as u8);
@@ -245,7 +245,7 @@ fn column_letter(mut i: usize) -> String {
         i = i / 26 - 1;
     }
     s.reverse();
-    String::from_utf8(s).expect("ASCII letters")
+    s.into_iter().map(char::from).collect()
 }
 
 /// Where each column of a set sits in a table.

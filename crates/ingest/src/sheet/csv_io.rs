@@ -28,74 +28,16 @@ pub(super) fn read(bytes: &[u8]) -> Result<Table, SheetError> {
             },
         }
     })?;
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(detect_delimiter(text))
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let mut raw = Vec::new();
-    let mut record = csv::StringRecord::new();
-    let mut lines = LineCounter::new(text);
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(true) => {
-                let byte = record.position().map_or(0, |p| p.byte() as usize);
-                raw.push((
-                    lines.line_at(byte),
-                    record.iter().map(str::to_owned).collect(),
-                ));
-            }
-            Ok(false) => break,
-            Err(e) => {
-                let byte = e.position().map_or(0, |p| p.byte() as usize);
-                return Err(SheetError::Csv {
-                    line: lines.line_at(byte),
-                    message: e.to_string(),
-                });
-            }
-        }
-    }
-    assemble(raw)
-}
-
-/// Turns the byte offsets of records into the line numbers a text editor
-/// shows. The csv crate's own `Position::line` cannot be used: a record's
-/// position is taken before the terminator of the previous line when it is
-/// CRLF, and before the blank lines the reader skips, and those are not
-/// counted. Offsets are right, so lines are counted here from them.
-struct LineCounter<'a> {
-    bytes: &'a [u8],
-    counted_to: usize,
-    line: usize,
-}
-
-impl<'a> LineCounter<'a> {
-    fn new(text: &'a str) -> Self {
-        Self {
-            bytes: text.as_bytes(),
-            counted_to: 0,
-            line: 1,
-        }
-    }
-
-    /// Line of the first character at or after `byte` that is not a line
-    /// terminator. Offsets must not decrease between calls, which holds for
-    /// records read in order.
-    fn line_at(&mut self, byte: usize) -> usize {
-        let mut start = byte.min(self.bytes.len());
-        while matches!(self.bytes.get(start), Some(b'\r' | b'\n')) {
-            start += 1;
-        }
-        if start > self.counted_to {
-            let newlines = self.bytes[self.counted_to..start]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count();
-            self.line += newlines;
-            self.counted_to = start;
-        }
-        self.line
-    }
+    // Strict: a row with another number of fields than the header, or a
+    // quote never closed, is refused with its line (a truncated file).
+    let records = crate::csv_read::read(text, detect_delimiter(text)).map_err(|faults| {
+        SheetError::Malformed(faults.iter().map(ToString::to_string).collect())
+    })?;
+    assemble(
+        records
+            .into_iter()
+            .map(|(line, record)| (line, record.iter().map(str::to_owned).collect())),
+    )
 }
 
 /// Picks the separator that occurs most often outside quotes on the first
@@ -165,5 +107,18 @@ mod tests {
         let lines: Vec<_> = t.rows.iter().map(|r| r.line).collect();
         assert_eq!(t.header_line, 1);
         assert_eq!(lines, [2, 4, 6]);
+    }
+
+    #[test]
+    fn truncated_rows_and_open_quotes_are_refused() {
+        let e = read(b"nom;type;siret\nA;lycee;\nB;ly").unwrap_err();
+        assert!(
+            e.to_string().contains("ligne 3 : 2 champ(s) au lieu de 3"),
+            "{e}"
+        );
+        let e = read(b"nom;type\nA;\"lyc").unwrap_err();
+        assert!(e.to_string().contains("ligne 2 : guillemet ouvert"), "{e}");
+        // Trailing separators that keep the count are fine.
+        assert!(read(b"nom;type;\nA;lycee;\n").is_ok());
     }
 }

@@ -3,23 +3,74 @@
 
 use std::io::Cursor;
 
-use calamine::{Data, Ods, Range, Reader, Xlsx};
+use calamine::{Data, DataRef, Ods, Range, Reader, Xlsx};
 use rust_xlsxwriter::{Format, Workbook};
 
-use super::{assemble, SheetError, Table};
+use super::{archive, assemble, SheetError, SheetFormat, Table};
+use crate::limits::{thousands, MAX_CELLS};
 
 /// Name of the sheet written in exports.
 pub(super) const SHEET_NAME: &str = "Données";
 
-/// Reads the first sheet of an XLSX workbook.
+/// Reads the first sheet of an XLSX workbook, cell by cell: calamine's
+/// `Range` would allocate the whole rectangle between the first and the
+/// last cell, which one cell at `XFD1048576` makes 17 billion cells wide.
 pub(super) fn read_xlsx(bytes: &[u8]) -> Result<Table, SheetError> {
+    archive::check(bytes, SheetFormat::Xlsx)?;
     let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(workbook_error)?;
-    let range = first_sheet(&mut book)?;
-    from_range(&range)
+    let Some(name) = book.sheet_names().first().cloned() else {
+        return Err(SheetError::NoHeader);
+    };
+    let mut reader = book.worksheet_cells_reader(&name).map_err(workbook_error)?;
+    let mut cells: Vec<(u32, u32, String)> = Vec::new();
+    while let Some(cell) = reader.next_cell().map_err(workbook_error)? {
+        let text = cell_ref_text(cell.get_value());
+        if text.is_empty() {
+            continue;
+        }
+        if cells.len() >= MAX_CELLS {
+            return Err(too_many_cells());
+        }
+        let (row, col) = cell.get_position();
+        cells.push((row, col, text));
+    }
+    drop(reader);
+    // Rows in order, each as wide as its last cell from the first used column.
+    cells.sort_by_key(|&(r, c, _)| (r, c));
+    let first_col = cells.iter().map(|&(_, c, _)| c).min().unwrap_or(0);
+    let mut area = 0u64;
+    let mut raw: Vec<(usize, Vec<String>)> = Vec::new();
+    for (row, col, text) in cells {
+        let line = row as usize + 1;
+        if raw.last().is_none_or(|(l, _)| *l != line) {
+            raw.push((line, Vec::new()));
+        }
+        let Some((_, row_cells)) = raw.last_mut() else {
+            continue;
+        };
+        let at = (col - first_col) as usize;
+        if at >= row_cells.len() {
+            area += (at + 1 - row_cells.len()) as u64;
+            if area > MAX_CELLS as u64 {
+                return Err(too_many_cells());
+            }
+            row_cells.resize(at + 1, String::new());
+        }
+        row_cells[at] = text;
+    }
+    assemble(raw)
+}
+
+fn too_many_cells() -> SheetError {
+    SheetError::Limit(format!(
+        "la feuille a plus de {} cellules",
+        thousands(MAX_CELLS as u64)
+    ))
 }
 
 /// Reads the first sheet of an ODS workbook.
 pub(super) fn read_ods(bytes: &[u8]) -> Result<Table, SheetError> {
+    archive::check(bytes, SheetFormat::Ods)?;
     let mut book: Ods<_> = Ods::new(Cursor::new(bytes)).map_err(workbook_error)?;
     let range = first_sheet(&mut book)?;
     from_range(&range)
@@ -42,6 +93,10 @@ where
 }
 
 fn from_range(range: &Range<Data>) -> Result<Table, SheetError> {
+    let (h, w) = range.get_size();
+    if (h as u64).saturating_mul(w as u64) > MAX_CELLS as u64 {
+        return Err(too_many_cells());
+    }
     // The range starts at the first used cell, not at A1: add its offset so
     // that lines are the row numbers the spreadsheet shows.
     let first_row = range.start().map_or(0, |(r, _)| r as usize);
@@ -52,6 +107,22 @@ fn from_range(range: &Range<Data>) -> Result<Table, SheetError> {
         )
     });
     assemble(raw)
+}
+
+/// [`cell_text`] for the borrowed cells of the XLSX cell reader.
+fn cell_ref_text(cell: &DataRef<'_>) -> String {
+    match cell {
+        DataRef::Empty => String::new(),
+        DataRef::String(s) => s.clone(),
+        DataRef::SharedString(s) => (*s).to_owned(),
+        DataRef::Int(i) => cell_text(&Data::Int(*i)),
+        DataRef::Float(f) => cell_text(&Data::Float(*f)),
+        DataRef::Bool(b) => cell_text(&Data::Bool(*b)),
+        DataRef::DateTime(d) => cell_text(&Data::DateTime(*d)),
+        DataRef::DateTimeIso(s) => cell_text(&Data::DateTimeIso(s.clone())),
+        DataRef::DurationIso(s) => cell_text(&Data::DurationIso(s.clone())),
+        DataRef::Error(e) => cell_text(&Data::Error(e.clone())),
+    }
 }
 
 /// Turns a cell into the text a person would type to get it.
