@@ -297,3 +297,55 @@ proptest! {
         let _ = compute(&rows, &(2020..=2020));
     }
 }
+
+/// One respondent's answers in a random survey: a territory, and planned
+/// hires per métier (absent when the respondent did not answer for it).
+fn respondent() -> impl Strategy<Value = (usize, Vec<Option<i64>>)> {
+    (
+        0usize..5,
+        proptest::collection::vec(
+            proptest::option::weighted(0.7, prop_oneof![Just(0i64), 0i64..4, 0i64..60]),
+            3,
+        ),
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+    /// Complementary suppression: whatever the survey, no hidden planned
+    /// figure can be computed from what an observer sees (the cells per
+    /// territory and the campus-wide total per métier), and no cell hidden
+    /// by the primary rule is ever shown.
+    #[test]
+    fn no_suppressed_survey_cell_is_derivable(respondents in proptest::collection::vec(respondent(), 0..14)) {
+        const TERRITORIES: [&str; 5] = ["971", "972", "973", "974", ""];
+        const ROMES: [&str; 3] = ["J1501", "K1302", "D1208"];
+        let mut answers = Vec::new();
+        for (r, (territory, planned)) in respondents.iter().enumerate() {
+            for (rome, planned) in ROMES.iter().zip(planned) {
+                if let Some(planned) = planned {
+                    answers.push(Answer {
+                        respondent: r as i64,
+                        territory: TERRITORIES[*territory].into(),
+                        code_rome: (*rome).into(),
+                        planned: *planned,
+                        difficult: 0,
+                        seasonal: 0,
+                        apprentices: 0,
+                        tutors: 0,
+                    });
+                }
+            }
+        }
+        let t = domain::survey::tabulate(&answers);
+        prop_assert!(!domain::survey::derivable(&t), "{:?}", t);
+        for primary in aggregate(&answers).iter().filter(|c| c.suppressed.is_some()) {
+            let shown = t
+                .cells
+                .iter()
+                .find(|c| c.code_rome == primary.code_rome && c.territory == primary.territory);
+            prop_assert!(shown.is_some_and(|c| c.suppressed.is_some()));
+        }
+    }
+}

@@ -2721,21 +2721,7 @@ async fn anonymous_api_requests_are_rate_limited_per_address() {
         );
     }
     // A valid token is not counted.
-    app.create_account(
-        &app::Actor::operator(),
-        &app::accounts::NewAccount {
-            email: "limite@example.org".into(),
-            display_name: "Camille (fictive)".into(),
-            password: None,
-            grants: vec![app::policy::Grant {
-                role: domain::accounts::Role::NetworkAdmin,
-                campus_id: None,
-                member_id: None,
-            }],
-        },
-    )
-    .await
-    .unwrap();
+    network_admin(&app, "limite@example.org", "Camille (fictive)").await;
     let token = app
         .create_token_for("limite@example.org", "test", false)
         .await
@@ -2791,6 +2777,25 @@ async fn anonymous_api_requests_are_rate_limited_per_address() {
     );
 }
 
+/// Creates a network admin account (generated password) on a bare app.
+async fn network_admin(app: &app::App, email: &str, name: &str) {
+    app.create_account(
+        &app::Actor::operator(),
+        &app::accounts::NewAccount {
+            email: email.into(),
+            display_name: name.into(),
+            password: None,
+            grants: vec![app::policy::Grant {
+                role: domain::accounts::Role::NetworkAdmin,
+                campus_id: None,
+                member_id: None,
+            }],
+        },
+    )
+    .await
+    .unwrap();
+}
+
 /// A minimal SMTP server for one message: answers like a relay and hands
 /// back what it received.
 async fn fake_smtp() -> (u16, tokio::sync::oneshot::Receiver<String>) {
@@ -2844,21 +2849,7 @@ async fn mail_goes_out_through_smtp() {
         from: "Passerelle <ne-pas-repondre@example.org>".into(),
     });
     let app = app::App::open(config).await.unwrap();
-    app.create_account(
-        &app::Actor::operator(),
-        &app::accounts::NewAccount {
-            email: "dominique@example.org".into(),
-            display_name: "Dominique (fictive)".into(),
-            password: None,
-            grants: vec![app::policy::Grant {
-                role: domain::accounts::Role::NetworkAdmin,
-                campus_id: None,
-                member_id: None,
-            }],
-        },
-    )
-    .await
-    .unwrap();
+    network_admin(&app, "dominique@example.org", "Dominique (fictive)").await;
     app.request_password_reset("dominique@example.org", &Default::default())
         .await
         .unwrap();
