@@ -11,9 +11,15 @@ use url::{Position, Url};
 pub(crate) const DEFAULT_AFTER_SIGN_IN: &str = "/compte";
 
 /// A `303 See Other` to a path of this site. A value that cannot be a
-/// header (a control character) sends to the home page instead.
+/// header (a control character), or that a browser would read as another
+/// host (`//host`, `/\host`, a path parameter decoded into `/host`), sends
+/// to the home page instead.
 pub(crate) fn see_other(path: &str) -> Response {
-    let location = HeaderValue::try_from(path).unwrap_or(HeaderValue::from_static("/"));
+    let local = path.starts_with('/') && !path.starts_with("//") && !path.starts_with("/\\");
+    let location = HeaderValue::try_from(path)
+        .ok()
+        .filter(|_| local)
+        .unwrap_or(HeaderValue::from_static("/"));
     (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response()
 }
 
@@ -34,7 +40,11 @@ pub(crate) fn local_path(next: Option<&str>) -> String {
     }
     let base = Url::parse("https://passerelle.invalid/").expect("a valid constant URL");
     match base.join(next) {
-        Ok(url) if url.origin() == base.origin() => url[Position::BeforePath..].to_owned(),
+        // A normalised path may still begin with `//` (`/.//host`): sent
+        // as a `Location`, a browser would read it as another host.
+        Ok(url) if url.origin() == base.origin() && !url.path().starts_with("//") => {
+            url[Position::BeforePath..].to_owned()
+        }
         _ => DEFAULT_AFTER_SIGN_IN.to_owned(),
     }
 }
@@ -65,6 +75,9 @@ mod tests {
             "/\r\n/evil.example",
             "/\\evil.example",
             "\\/evil.example",
+            "/.//evil.example",
+            "/a/..//evil.example",
+            "/./\\evil.example",
             "https://evil.example/",
             " /evil",
             "/ /evil",
@@ -81,13 +94,29 @@ mod tests {
         }
         assert_eq!(local_path(Some("/\t/evil.example")), DEFAULT_AFTER_SIGN_IN);
         assert_eq!(local_path(Some("/\\evil.example")), DEFAULT_AFTER_SIGN_IN);
+        assert_eq!(local_path(Some("/.//evil.example")), DEFAULT_AFTER_SIGN_IN);
+        assert_eq!(
+            local_path(Some("/a/..//evil.example")),
+            DEFAULT_AFTER_SIGN_IN
+        );
         // Non-ASCII paths come out percent-encoded, a valid header.
         assert_eq!(local_path(Some("/métiers")), "/m%C3%A9tiers");
     }
 
     #[test]
-    fn a_bad_location_never_panics() {
-        let res = see_other("/a\r\nSet-Cookie: x=y");
-        assert_eq!(res.headers()[header::LOCATION], "/");
+    fn a_bad_location_never_panics_nor_leaves_the_site() {
+        for bad in [
+            "/a\r\nSet-Cookie: x=y",
+            "//evil.example",
+            "/\\evil.example",
+            "https://evil.example",
+        ] {
+            let res = see_other(bad);
+            assert_eq!(res.headers()[header::LOCATION], "/", "{bad:?}");
+        }
+        assert_eq!(
+            see_other("/campus/demo").headers()[header::LOCATION],
+            "/campus/demo"
+        );
     }
 }
