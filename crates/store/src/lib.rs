@@ -15,6 +15,7 @@
 mod accounts;
 mod audit;
 pub mod backup;
+mod bulk;
 mod lookup;
 mod mail;
 mod network;
@@ -34,6 +35,7 @@ use sqlx::{PgConnection, SqliteConnection};
 
 pub use accounts::*;
 pub use audit::*;
+pub use bulk::FormationWrite;
 pub use mail::*;
 pub use network::*;
 pub use observatory::*;
@@ -128,6 +130,25 @@ impl Tx {
         match self {
             Tx::Sqlite(t) => t.commit().await?,
             Tx::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+
+    /// Sizes SQLite's page cache for a write of national size (`true`: 64 MB
+    /// for this connection) or back to SQLite's default (`false`: 2 MB, what
+    /// every connection of this store has otherwise). A large import into a
+    /// 2 MB cache rereads and rewrites its index pages through the WAL over
+    /// and over. Call it with `false` before committing: the pages the
+    /// transaction dirtied are then freed as they are written. Nothing on
+    /// PostgreSQL, whose cache is the server's.
+    pub async fn bulk_cache(&mut self, large: bool) -> Result<()> {
+        if let Tx::Sqlite(t) = self {
+            let pragma = if large {
+                "PRAGMA cache_size = -65536"
+            } else {
+                "PRAGMA cache_size = -2000"
+            };
+            sqlx::query(pragma).execute(&mut **t).await?;
         }
         Ok(())
     }
