@@ -260,7 +260,7 @@ impl App {
         quality.sort_by_key(|q| q.line);
         let mut next_note = 0;
         let mut tx = self.store.begin().await?;
-        tx.bulk_cache(true).await?;
+        tx.bulk_cache(Some(IMPORT_CACHE_MIB)).await?;
         let mut inputs: Vec<LheoAction> = Vec::new();
         for (i, offer) in offers.iter().enumerate() {
             let next_line = offers.get(i + 1).map_or(u64::MAX, |o| o.line);
@@ -392,7 +392,7 @@ impl App {
             import_event("import.lheo", campus.id, file, &report),
         )
         .await?;
-        tx.bulk_cache(false).await?;
+        tx.bulk_cache(None).await?;
         tx.commit().await?;
         self.catch_up_index().await?;
         Ok(report)
@@ -606,7 +606,7 @@ impl App {
         let mut report = ImportReport::default();
         let members: Vec<MemberInput> = rows.into_iter().map(|(_, m)| m).collect();
         let mut tx = self.store.begin().await?;
-        tx.bulk_cache(true).await?;
+        tx.bulk_cache(Some(IMPORT_CACHE_MIB)).await?;
         for slice in members.chunks(WRITE_SLICE) {
             for u in tx.upsert_members(campus.id, slice).await? {
                 report.count(u);
@@ -618,7 +618,7 @@ impl App {
             import_event("import.membres", campus.id, file, &report),
         )
         .await?;
-        tx.bulk_cache(false).await?;
+        tx.bulk_cache(None).await?;
         tx.commit().await?;
         self.catch_up_index().await?;
         Ok(report)
@@ -717,7 +717,7 @@ impl App {
         }
         let mut report = ImportReport::default();
         let mut tx = self.store.begin().await?;
-        tx.bulk_cache(true).await?;
+        tx.bulk_cache(Some(IMPORT_CACHE_MIB)).await?;
         // Written in slices, in file order, with the same outcomes as one
         // upsert per row.
         for slice in resolved.chunks(WRITE_SLICE) {
@@ -750,7 +750,7 @@ impl App {
             import_event("import.formations", campus.id, file, &report),
         )
         .await?;
-        tx.bulk_cache(false).await?;
+        tx.bulk_cache(None).await?;
         tx.commit().await?;
         self.catch_up_index().await?;
         Ok(report)
@@ -856,6 +856,11 @@ type LheoAction = (
     Vec<SessionInput>,
     Vec<(String, String)>,
 );
+
+/// SQLite page cache (MiB) of a campus-data import: enough to hold the pages
+/// that 200,000 formations or members dirty (about 110 MB), so that they
+/// are written once, at commit, not spilled to the WAL again and again.
+const IMPORT_CACHE_MIB: u32 = 256;
 
 /// Formations of an import prepared and written at a time (the store
 /// writes them in chunks of 1,000 statements' worth).

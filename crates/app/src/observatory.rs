@@ -193,7 +193,7 @@ impl App {
             read_posting_batches(reader, &matcher, threads, &sender)
         });
         let mut tx = self.store.begin().await?;
-        tx.bulk_cache(true).await?;
+        tx.bulk_cache(Some(POSTINGS_CACHE_MIB)).await?;
         tx.begin_postings_import().await?;
         let mut report = PostingsReport::default();
         let mut problems: Vec<ingest::postings::PostingProblem> = Vec::new();
@@ -278,7 +278,7 @@ impl App {
             "unchanged": report.unchanged, "duplicates": report.duplicates,
         }));
         self.audit_in(&mut tx, &Actor::operator(), event).await?;
-        tx.bulk_cache(false).await?;
+        tx.bulk_cache(None).await?;
         tx.commit().await?;
         Ok(report)
     }
@@ -287,6 +287,11 @@ impl App {
 /// Bytes of JSON lines parsed and written per batch of a postings import:
 /// what bounds its memory, whatever the file's size.
 const POSTINGS_BATCH_BYTES: usize = 16 << 20;
+
+/// SQLite page cache (MiB) of a postings import: a million postings dirty
+/// several hundred MB, more than the memory the import may take, so the
+/// cache holds the hot index pages and the rest is spilled to the WAL.
+const POSTINGS_CACHE_MIB: u32 = 64;
 
 /// Most problems listed before a refused postings file stops being read.
 const POSTINGS_MAX_PROBLEMS: usize = 20;
