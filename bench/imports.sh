@@ -35,6 +35,9 @@ SMALL=${BENCH_SMALL:-20000}
 MEMBERS=${BENCH_MEMBERS:-3000}
 SEED=${BENCH_SEED:-20240601}
 PG=${BENCH_PG:-auto}
+# Which parts run: sqlite (members and formations), lheo, before, pg.
+PARTS=${BENCH_PARTS:-sqlite lheo before pg}
+has() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
 PGHOST=127.0.0.1
 PGDB=passerelle_bench_imports
 export PASSERELLE_DATA="$ROOT/data"
@@ -186,6 +189,7 @@ for s in small big; do
     timed "ceiling.sqlite_members_$s" 0 sqlite3 -separator ';' "$WORK/rawm_$s.db" ".read $WORK/rawm_$s.sql"
 done
 
+if has sqlite || has lheo; then
 log "Passerelle on SQLite"
 run_suite new "$BIN" 0
 for s in small big; do
@@ -193,7 +197,9 @@ for s in small big; do
     put "new.formations_$s.change_log" "$(sqlite3 "$WORK/db/new-formations-$s/passerelle.db" "SELECT count(*) FROM change_log WHERE entity = 'formation'")"
 done
 put new.formations_big.audit "$(sqlite3 "$WORK/db/new-formations-big/passerelle.db" "SELECT count(*) FROM audit_log WHERE action = 'import.formations'")"
+fi
 
+if has lheo; then
 log "LHÉO: the imported catalogue exported as LHÉO 2.3, imported into a fresh database"
 for s in small big; do
     DATABASE_URL="sqlite://$WORK/db/new-formations-$s/passerelle.db" /usr/bin/time -f '%e %M' -o "$WORK/runs/export_lheo_$s.time" \
@@ -209,7 +215,9 @@ for s in small big; do
     fi
 done
 
-if [ -n "$BEFORE" ]; then
+fi
+
+if [ -n "$BEFORE" ] && has before; then
     log "the same imports with $BEFORE (each bounded by $BEFORE_TIMEOUT s)"
     run_suite before "$BEFORE" "$BEFORE_TIMEOUT"
     for s in small big; do
@@ -220,7 +228,7 @@ if [ -n "$BEFORE" ]; then
 fi
 rm -rf "$WORK/db"/before-*
 
-if [ "$PG" != 0 ] && command -v psql >/dev/null && pg_isready -q -h "$PGHOST" -p 5432 2>/dev/null; then
+if has pg && [ "$PG" != 0 ] && command -v psql >/dev/null && pg_isready -q -h "$PGHOST" -p 5432 2>/dev/null; then
     log "PostgreSQL: the same formations imports, and psql \\copy of the same CSV"
     PGURL="postgres://postgres@$PGHOST:5432/$PGDB"
     put postgres "$(psql -h "$PGHOST" -U postgres -d postgres -Atc 'SHOW server_version')"

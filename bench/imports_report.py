@@ -71,7 +71,8 @@ def main():
         "the imported catalogue. Raw results in `bench/work/imports/`; this section is written by "
         "`bench/imports_report.py`. "
         + (f"« before » is `{fig['before_bin']}`, the build of the commit before this change, run in the same "
-           "session on its own copy of the base database." if before else ""),
+           "session on its own copy of the base database. " if before else "")
+        + fig.get("runs_note", ""),
         "",
         "| import | rows | this change | peak RSS | before (same run) | ceiling (same run, same CSV) |",
         "|---|---|---|---|---|---|",
@@ -152,8 +153,9 @@ def main():
                      f"{'met' if f_again <= 3 else 'missed'} |")
     lines.append(
         f"| every import one transaction, with its change-log entries and audit entry | "
-        f"{fig.get('new.formations_big.change_log', '?')} `formation` change-log entries and "
-        f"{fig.get('new.formations_big.audit', '?')} `import.formations` audit entry after the big import | |")
+        f"after the big import: {fig.get('new.formations_big.change_log', '?')} `formation` change-log entries "
+        f"(200,000 + the demo's) and {fig.get('new.formations_big.audit', '?')} `import.formations` audit entries "
+        "(the demo's and this import's); a refused file leaves neither (contract and CLI tests) | |")
     lines += [
         "",
         "Machine load: before each measurement the script waits (up to 2 min) for other processes to use less "
