@@ -18,7 +18,10 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 WORK="$ROOT/bench/work/observatory"
-BIN="$ROOT/target/release/passerelle"
+BIN=${BENCH_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/release/passerelle}
+# Optional baseline: the same ingest with another binary (e.g. the build of
+# the commit before a change), in its own database, same run.
+BEFORE=${BENCH_BEFORE_BIN:-}
 N=${BENCH_POSTINGS:-1000000}
 PORT=${BENCH_PORT:-18090}
 DURATION=${BENCH_DURATION:-20}
@@ -33,7 +36,7 @@ FIG="$WORK/figures.tsv"
 put() { printf '%s\t%s\n' "$1" "$2" | tee -a "$FIG"; }
 log() { printf '\n== %s (%s)\n' "$*" "$(date +%T)"; }
 
-(cd "$ROOT" && cargo build --release -p passerelle)
+[ -n "${BENCH_BIN:-}" ] || (cd "$ROOT" && cargo build --release -p passerelle)
 export DATABASE_URL="sqlite://$WORK/db/passerelle.db"
 put date "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 put commit "$(git -C "$ROOT" rev-parse --short HEAD)"
@@ -60,6 +63,24 @@ log "re-import of the same file (idempotent: everything unchanged)"
 put reimport_seconds "$(cut -d' ' -f1 "$WORK/reimport.time")"
 put reimport_summary "$(head -1 "$WORK/reimport.out")"
 
+if [ -n "$BEFORE" ]; then
+    log "baseline: the same ingest and re-import with $BEFORE (its own database)"
+    put before_bin "$BEFORE"
+    mkdir -p "$WORK/db-before"
+    DATABASE_URL="sqlite://$WORK/db-before/passerelle.db" "$BEFORE" demo --no-serve --data-dir "$WORK/db-before" >/dev/null
+    DATABASE_URL="sqlite://$WORK/db-before/passerelle.db" /usr/bin/time -f '%e %M' -o "$WORK/before_ingest.time" \
+        "$BEFORE" import postings "$WORK/postings.jsonl" | tee "$WORK/before_ingest.out"
+    put before_ingest_seconds "$(cut -d' ' -f1 "$WORK/before_ingest.time")"
+    put before_ingest_peak_rss_mb "$(( $(cut -d' ' -f2 "$WORK/before_ingest.time") / 1024 ))"
+    put before_ingest_summary "$(head -1 "$WORK/before_ingest.out")"
+    DATABASE_URL="sqlite://$WORK/db-before/passerelle.db" /usr/bin/time -f '%e %M' -o "$WORK/before_reimport.time" \
+        "$BEFORE" import postings "$WORK/postings.jsonl" >/dev/null
+    put before_reimport_seconds "$(cut -d' ' -f1 "$WORK/before_reimport.time")"
+    put before_reimport_peak_rss_mb "$(( $(cut -d' ' -f2 "$WORK/before_reimport.time") / 1024 ))"
+    rm -rf "$WORK/db-before"
+fi
+put ingest_reimport_peak_rss_mb "$(( $(cut -d' ' -f2 "$WORK/reimport.time") / 1024 ))"
+
 log "counting step and skills matching alone"
 "$BIN" analyse bench-postings "$WORK/postings.jsonl" --areas-out "$WORK/areas.csv" | tee "$WORK/count.out"
 put passerelle_count "$(grep count_seconds "$WORK/count.out")"
@@ -71,11 +92,13 @@ if [ ! -x "$ROOT/bench/work/venv/bin/python" ]; then
     "$ROOT/bench/work/venv/bin/pip" install -q duckdb
 fi
 "$ROOT/bench/work/venv/bin/python" - "$WORK/postings.jsonl" "$WORK/areas.csv" <<'PY' | tee "$WORK/duckdb.out"
-import sys, time, duckdb
+import statistics, sys, time, duckdb
 postings, areas = sys.argv[1], sys.argv[2]
 con = duckdb.connect()
-best = None
-for _ in range(2):
+# Timed like Passerelle's counting step: from the file on disk (page cache)
+# to the counted groups in the caller's hands, five runs, median.
+runs = []
+for _ in range(5):
     t = time.perf_counter()
     rows = con.execute(f"""
         WITH a AS (SELECT * FROM read_csv('{areas}', header = true, columns = {{'commune': 'VARCHAR', 'zone': 'VARCHAR'}})),
@@ -83,10 +106,21 @@ for _ in range(2):
               columns = {{'romeCode': 'VARCHAR', 'dateCreation': 'VARCHAR', 'lieuTravail': 'STRUCT(commune VARCHAR)'}}))
         SELECT p.romeCode, COALESCE(a.zone, ''), substr(p.dateCreation, 1, 7), count(*)
         FROM p LEFT JOIN a ON a.commune = p.lieuTravail.commune GROUP BY ALL""").fetchall()
-    s = time.perf_counter() - t
-    best = s if best is None else min(best, s)
+    runs.append(time.perf_counter() - t)
+# The same order-free checksum as `passerelle analyse bench-postings`:
+# FNV-1a 64 of "rome\tzone\tmonth\tcount" per group, summed mod 2^64.
+def fnv(text):
+    h = 0xcbf29ce484222325
+    for b in text.encode():
+        h = ((h ^ b) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+    return h
+checksum = 0
+for r in rows:
+    checksum = (checksum + fnv(f"{r[0] or ''}\t{r[1] or ''}\t{r[2] or ''}\t{r[3]}")) & 0xFFFFFFFFFFFFFFFF
 threads = con.execute("SELECT current_setting('threads')").fetchone()[0]
-print(f"duckdb_seconds={best:.3f} groups={len(rows)} postings={sum(r[3] for r in rows)} version={duckdb.__version__} threads={threads}")
+print(f"duckdb_seconds={statistics.median(runs):.3f} runs={','.join(f'{x:.3f}' for x in runs)} "
+      f"groups={len(rows)} postings={sum(r[3] for r in rows)} checksum={checksum:016x} "
+      f"version={duckdb.__version__} threads={threads}")
 PY
 put duckdb_count "$(cat "$WORK/duckdb.out")"
 

@@ -9,7 +9,7 @@ use domain::{MemberKind, Modality, PublicationStatus, Siret};
 use ingest::lheo::{self, LheoOffer, ParseOptions};
 use ingest::referentiels;
 use ingest::sheet::{self, CellError, ProviderRef, SheetFormat, Table};
-use store::{DatasetOutcome, RefTables, Tx, Upsert, Visibility};
+use store::{DatasetOutcome, FormationWrite, RefTables, Tx, Upsert, Visibility};
 
 use crate::audit::Event;
 use crate::policy::Actor;
@@ -241,17 +241,37 @@ impl App {
                 .collect(),
             ..Default::default()
         };
+        // Everything an offer is checked against is read once, so that a
+        // file of 200,000 offers costs no look-up query per offer.
+        let levels: HashMap<i64, Option<i64>> = self
+            .store
+            .all_certifications()
+            .await?
+            .into_iter()
+            .map(|c| (c.code, c.level))
+            .collect();
+        let cert_romes = self.store.certification_rome_map().await?;
+        let mut providers =
+            ProviderIndex::new(&self.store.members(campus.id, false).await?, &communes);
         let mut offers: Vec<&LheoOffer> = parsed.offers.iter().collect();
         offers.sort_by_key(|o| o.line);
+        // Quality notes in line order, walked once beside the offers.
+        let mut quality: Vec<&lheo::QualityNote> = parsed.quality.iter().collect();
+        quality.sort_by_key(|q| q.line);
+        let mut next_note = 0;
         let mut tx = self.store.begin().await?;
+        tx.bulk_cache(Some(IMPORT_CACHE_MIB)).await?;
+        let mut inputs: Vec<LheoAction> = Vec::new();
         for (i, offer) in offers.iter().enumerate() {
             let next_line = offers.get(i + 1).map_or(u64::MAX, |o| o.line);
-            let mut notes: Vec<(String, String)> = parsed
-                .quality
-                .iter()
-                .filter(|q| q.line >= offer.line && q.line < next_line)
-                .map(|q| (q.field.clone(), q.message.clone()))
-                .collect();
+            while quality.get(next_note).is_some_and(|q| q.line < offer.line) {
+                next_note += 1;
+            }
+            let mut notes: Vec<(String, String)> = Vec::new();
+            while let Some(q) = quality.get(next_note).filter(|q| q.line < next_line) {
+                notes.push((q.field.clone(), q.message.clone()));
+                next_note += 1;
+            }
             for (field, message) in &notes {
                 report.quality.push(format!(
                     "{file}: offre « {} » : {field} : {message}",
@@ -259,21 +279,22 @@ impl App {
                 ));
             }
             let provider_id = self
-                .lheo_provider(&mut tx, campus.id, offer, &mut report, &mut notes)
+                .lheo_provider(
+                    &mut tx,
+                    campus.id,
+                    offer,
+                    &mut report,
+                    &mut notes,
+                    &mut providers,
+                )
                 .await?;
-            let certification_code = self.lheo_certification(offer, &mut notes).await?;
+            let certification_code = lheo_certification(offer, &levels, &mut notes);
             let level = match offer.niveau_sortie {
                 Some(l) => Some(l),
-                None => match certification_code {
-                    Some(c) => self
-                        .store
-                        .certification(c)
-                        .await?
-                        .and_then(|c| c.level)
-                        .and_then(|l| u8::try_from(l).ok())
-                        .and_then(domain::Level::new),
-                    None => None,
-                },
+                None => certification_code
+                    .and_then(|c| levels.get(&c).copied().flatten())
+                    .and_then(|l| u8::try_from(l).ok())
+                    .and_then(domain::Level::new),
             };
             let description = [
                 offer.objectif.as_deref(),
@@ -338,18 +359,31 @@ impl App {
                         })
                     })
                     .collect();
-                let links = self.rome_links(&mut tx, &input).await?;
-                let u = tx
-                    .upsert_formation(
-                        campus.id,
-                        &key,
-                        &input,
-                        &links,
-                        Some(&sessions),
-                        Some(&notes),
-                    )
-                    .await?;
-                report.count(u);
+                inputs.push((key, input, sessions, notes.clone()));
+            }
+            // Written in batches, in file order, with the same outcomes as
+            // one upsert per action.
+            if inputs.len() >= WRITE_SLICE || i + 1 == offers.len() {
+                let writes: Vec<FormationWrite<'_>> = inputs
+                    .iter()
+                    .map(|(key, input, sessions, notes)| {
+                        let derived = input
+                            .certification_code
+                            .and_then(|c| cert_romes.get(&c))
+                            .map_or(&[][..], Vec::as_slice);
+                        FormationWrite {
+                            key: key.clone(),
+                            input,
+                            rome: crate::write::rome_links_from(input, derived),
+                            sessions: Some(sessions.clone()),
+                            notes: Some(notes.clone()),
+                        }
+                    })
+                    .collect();
+                for u in tx.upsert_formations(campus.id, &writes).await? {
+                    report.count(u);
+                }
+                inputs.clear();
             }
         }
         self.audit_in(
@@ -358,6 +392,7 @@ impl App {
             import_event("import.lheo", campus.id, file, &report),
         )
         .await?;
+        tx.bulk_cache(None).await?;
         tx.commit().await?;
         self.catch_up_index().await?;
         Ok(report)
@@ -372,6 +407,7 @@ impl App {
         offer: &LheoOffer,
         report: &mut ImportReport,
         notes: &mut Vec<(String, String)>,
+        providers: &mut ProviderIndex<'_>,
     ) -> Result<i64, ImportError> {
         let p = &offer.provider;
         let siret = p.siret.as_deref().and_then(|s| Siret::parse(s).ok());
@@ -390,10 +426,7 @@ impl App {
             .filter(|n| !n.trim().is_empty())
             .unwrap_or_else(|| p.name.clone());
         let siret_s = siret.as_ref().map(|s| s.as_str().to_owned());
-        if let Some(id) = tx
-            .find_member(campus_id, siret_s.as_deref(), p.uai.as_deref(), Some(&name))
-            .await?
-        {
+        if let Some(id) = providers.find(siret_s.as_deref(), p.uai.as_deref(), &name) {
             return Ok(id);
         }
         let code_insee = p
@@ -402,7 +435,7 @@ impl App {
             .clone()
             .filter(|c| domain::CodeInsee::parse(c).is_ok());
         let code_insee = match code_insee {
-            Some(c) if self.store.commune(&c).await?.is_some() => Some(c),
+            Some(c) if providers.communes.contains(&c) => Some(c),
             _ => None,
         };
         let input = MemberInput {
@@ -421,34 +454,11 @@ impl App {
             invented: false,
         };
         let u = tx.upsert_member(campus_id, &input).await?;
+        providers.record(u, &input);
         if matches!(u, Upsert::Created(_)) {
             report.outside_created.push(name);
         }
         Ok(u.id())
-    }
-
-    /// The Certif Info code of an offer, when it exists in the reference data.
-    async fn lheo_certification(
-        &self,
-        offer: &LheoOffer,
-        notes: &mut Vec<(String, String)>,
-    ) -> Result<Option<i64>, ImportError> {
-        for c in &offer.certifications {
-            if let Some(code) = c
-                .certifinfo
-                .as_deref()
-                .and_then(|s| s.trim().parse::<i64>().ok())
-            {
-                if self.store.certification(code).await?.is_some() {
-                    return Ok(Some(code));
-                }
-                notes.push((
-                    "code-CERTIFINFO".into(),
-                    format!("la certification {code} est inconnue de Certif Info"),
-                ));
-            }
-        }
-        Ok(None)
     }
 
     /// Writes the published formations of a campus (or of all campuses) as
@@ -576,6 +586,7 @@ impl App {
         let campus = self.campus(campus_slug).await?;
         let table = read_sheet(file, bytes)?;
         let rows = sheet::members_from_table(&table).map_err(|e| refused_cells(file, &e))?;
+        drop(table);
         let communes: HashSet<String> = self.store.commune_codes().await?.into_iter().collect();
         let unknown: Vec<CellError> = rows
             .iter()
@@ -593,9 +604,13 @@ impl App {
             return Err(refused_cells(file, &unknown));
         }
         let mut report = ImportReport::default();
+        let members: Vec<MemberInput> = rows.into_iter().map(|(_, m)| m).collect();
         let mut tx = self.store.begin().await?;
-        for (_, m) in &rows {
-            report.count(tx.upsert_member(campus.id, m).await?);
+        tx.bulk_cache(Some(IMPORT_CACHE_MIB)).await?;
+        for slice in members.chunks(WRITE_SLICE) {
+            for u in tx.upsert_members(campus.id, slice).await? {
+                report.count(u);
+            }
         }
         self.audit_in(
             &mut tx,
@@ -603,6 +618,7 @@ impl App {
             import_event("import.membres", campus.id, file, &report),
         )
         .await?;
+        tx.bulk_cache(None).await?;
         tx.commit().await?;
         self.catch_up_index().await?;
         Ok(report)
@@ -619,6 +635,7 @@ impl App {
         let campus = self.campus(campus_slug).await?;
         let table = read_sheet(file, bytes)?;
         let rows = sheet::formations_from_table(&table).map_err(|e| refused_cells(file, &e))?;
+        drop(table);
         // Everything a row is checked against is read once, so that a file
         // of 200,000 rows costs no look-up query per row.
         let communes: HashSet<String> = self.store.commune_codes().await?.into_iter().collect();
@@ -649,8 +666,8 @@ impl App {
                 .or_insert(m.id);
         }
         let mut errors = Vec::new();
-        let mut resolved = Vec::new();
-        for row in &rows {
+        let mut resolved = Vec::with_capacity(rows.len());
+        for row in rows {
             let (found, value) = match &row.provider {
                 ProviderRef::Siret(s) => (by_siret.get(s.as_str()), s.as_str().to_owned()),
                 ProviderRef::Uai(u) => (by_uai.get(u.as_str()), u.as_str().to_owned()),
@@ -675,7 +692,7 @@ impl App {
                     });
                 }
             }
-            let mut input = row.input.clone();
+            let mut input = row.input;
             input.provider_id = provider_id;
             if let Some(code) = input.certification_code {
                 match levels.get(&code) {
@@ -700,20 +717,32 @@ impl App {
         }
         let mut report = ImportReport::default();
         let mut tx = self.store.begin().await?;
-        for (line, input) in &resolved {
-            let key = input
-                .external_key
-                .clone()
-                .unwrap_or_else(|| format!("ligne-{line}"));
-            let derived = input
-                .certification_code
-                .and_then(|c| romes.get(&c))
-                .map_or(&[][..], Vec::as_slice);
-            let links = crate::write::rome_links_from(input, derived);
-            report.count(
-                tx.upsert_formation(campus.id, &key, input, &links, None, None)
-                    .await?,
-            );
+        tx.bulk_cache(Some(IMPORT_CACHE_MIB)).await?;
+        // Written in slices, in file order, with the same outcomes as one
+        // upsert per row.
+        for slice in resolved.chunks(WRITE_SLICE) {
+            let writes: Vec<FormationWrite<'_>> = slice
+                .iter()
+                .map(|(line, input)| {
+                    let derived = input
+                        .certification_code
+                        .and_then(|c| romes.get(&c))
+                        .map_or(&[][..], Vec::as_slice);
+                    FormationWrite {
+                        key: input
+                            .external_key
+                            .clone()
+                            .unwrap_or_else(|| format!("ligne-{line}")),
+                        input,
+                        rome: crate::write::rome_links_from(input, derived),
+                        sessions: None,
+                        notes: None,
+                    }
+                })
+                .collect();
+            for u in tx.upsert_formations(campus.id, &writes).await? {
+                report.count(u);
+            }
         }
         self.audit_in(
             &mut tx,
@@ -721,6 +750,7 @@ impl App {
             import_event("import.formations", campus.id, file, &report),
         )
         .await?;
+        tx.bulk_cache(None).await?;
         tx.commit().await?;
         self.catch_up_index().await?;
         Ok(report)
@@ -821,5 +851,121 @@ fn refused_cells(file: &str, errors: &[CellError]) -> ImportError {
             .lines()
             .map(str::to_owned)
             .collect(),
+    }
+}
+
+/// One LHÉO action as a formation: key, input, sessions, notes.
+type LheoAction = (
+    String,
+    FormationInput,
+    Vec<SessionInput>,
+    Vec<(String, String)>,
+);
+
+/// SQLite page cache (MiB) of a campus-data import: enough to hold the pages
+/// that 200,000 formations or members dirty (about 110 MB), so that they
+/// are written once, at commit, not spilled to the WAL again and again.
+const IMPORT_CACHE_MIB: u32 = 256;
+
+/// Formations of an import prepared and written at a time (the store
+/// writes them in chunks of 1,000 statements' worth).
+const WRITE_SLICE: usize = 5_000;
+
+/// The Certif Info code of an offer, when it exists in the reference data
+/// (`levels`: every certification's code and level).
+fn lheo_certification(
+    offer: &LheoOffer,
+    levels: &HashMap<i64, Option<i64>>,
+    notes: &mut Vec<(String, String)>,
+) -> Option<i64> {
+    for c in &offer.certifications {
+        if let Some(code) = c
+            .certifinfo
+            .as_deref()
+            .and_then(|s| s.trim().parse::<i64>().ok())
+        {
+            if levels.contains_key(&code) {
+                return Some(code);
+            }
+            notes.push((
+                "code-CERTIFINFO".into(),
+                format!("la certification {code} est inconnue de Certif Info"),
+            ));
+        }
+    }
+    None
+}
+
+/// The members of a campus by SIRET, UAI and name, read once for an import
+/// and kept up to date with the members it writes: the look-ups of
+/// `Tx::find_member` without a query per offer.
+struct ProviderIndex<'a> {
+    /// The communes of the reference data, for the new members' address.
+    communes: &'a HashSet<String>,
+    by_siret: HashMap<String, i64>,
+    by_uai: HashMap<String, i64>,
+    by_name: HashMap<String, i64>,
+}
+
+impl<'a> ProviderIndex<'a> {
+    fn new(members: &[store::MemberRow], communes: &'a HashSet<String>) -> Self {
+        let mut index = Self {
+            communes,
+            by_siret: HashMap::new(),
+            by_uai: HashMap::new(),
+            by_name: HashMap::new(),
+        };
+        for m in members {
+            index.add(m.id, m.siret.as_deref(), m.uai.as_deref(), &m.name);
+        }
+        index
+    }
+
+    fn add(&mut self, id: i64, siret: Option<&str>, uai: Option<&str>, name: &str) {
+        if let Some(s) = siret {
+            self.by_siret.insert(s.to_owned(), id);
+        }
+        if let Some(u) = uai {
+            self.by_uai.insert(u.to_owned(), id);
+        }
+        // The first id of a name wins, as in `Tx::find_member`.
+        let e = self.by_name.entry(name.to_owned()).or_insert(id);
+        *e = (*e).min(id);
+    }
+
+    /// By SIRET, then UAI, then (with neither) exact name.
+    fn find(&self, siret: Option<&str>, uai: Option<&str>, name: &str) -> Option<i64> {
+        let mut found = siret
+            .filter(|s| !s.is_empty())
+            .and_then(|s| self.by_siret.get(s));
+        if found.is_none() {
+            found = uai
+                .filter(|u| !u.is_empty())
+                .and_then(|u| self.by_uai.get(&u.to_ascii_uppercase()));
+        }
+        if found.is_none() && siret.is_none() && uai.is_none() {
+            found = self.by_name.get(name.trim());
+        }
+        found.copied()
+    }
+
+    /// Takes in a member just written from `input`, as the store keeps it.
+    fn record(&mut self, u: Upsert, input: &MemberInput) {
+        let id = u.id();
+        if matches!(u, Upsert::Updated(_)) {
+            // Its identifiers may have changed: forget the old ones.
+            self.by_siret.retain(|_, v| *v != id);
+            self.by_uai.retain(|_, v| *v != id);
+            self.by_name.retain(|_, v| *v != id);
+        }
+        let trim = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
+        let siret = trim(&input.siret).map(|s| s.replace(' ', ""));
+        let uai = trim(&input.uai).map(|u| u.to_ascii_uppercase());
+        self.add(id, siret.as_deref(), uai.as_deref(), input.name.trim());
     }
 }

@@ -79,9 +79,21 @@ impl App {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| file.to_owned());
+        // The data and the audit entry commit together (the observatory's
+        // cache is keyed by the last audit entry).
+        let name = match period {
+            Some(p) => format!("{base}@{p}"),
+            None => base.clone(),
+        };
+        let sum = checksum(bytes, period.unwrap_or(""));
+        let stored_sum = match &published {
+            Published::Values { .. } => self.store.tension_source_checksum(&name).await?,
+            _ => None,
+        };
+        let mut tx = self.store.begin().await?;
         let (kind, rows, notes, unchanged) = match published {
             Published::BasinCommunes(rows) => {
-                self.store.replace_basin_communes(&rows).await?;
+                tx.replace_basin_communes(&rows).await?;
                 (
                     "communes des bassins d'emploi".to_owned(),
                     rows.len(),
@@ -90,7 +102,7 @@ impl App {
                 )
             }
             Published::FapRomes(rows) => {
-                self.store.replace_fap_romes(&rows).await?;
+                tx.replace_fap_romes(&rows).await?;
                 (
                     "table DARES FAP → ROME".to_owned(),
                     rows.len(),
@@ -99,16 +111,10 @@ impl App {
                 )
             }
             Published::Values { kind, rows, notes } => {
-                let name = match period {
-                    Some(p) => format!("{base}@{p}"),
-                    None => base.clone(),
-                };
-                let sum = checksum(bytes, period.unwrap_or(""));
-                if self.store.tension_source_checksum(&name).await?.as_deref() == Some(&sum) {
+                if stored_sum.as_deref() == Some(&sum) {
                     (kind.to_owned(), 0, notes, true)
                 } else {
-                    self.store
-                        .replace_tension_source(&name, kind, &base, &sum, &rows)
+                    tx.replace_tension_source(&name, kind, &base, &sum, &rows)
                         .await?;
                     (kind.to_owned(), rows.len(), notes, false)
                 }
@@ -117,7 +123,8 @@ impl App {
         let event = Event::new("import.tension").detail(serde_json::json!({
             "file": base, "kind": kind, "rows": rows, "unchanged": unchanged,
         }));
-        self.audit(&Actor::operator(), event).await?;
+        self.audit_in(&mut tx, &Actor::operator(), event).await?;
+        tx.commit().await?;
         Ok(TensionImport {
             kind,
             rows,
@@ -142,123 +149,221 @@ impl App {
 
     /// Imports a file of job postings (JSON array or JSON lines), all or
     /// nothing, idempotent on the offers' ids; the aggregates are rebuilt in
-    /// the same transaction.
+    /// the same transaction. See [`App::import_postings_from`].
     pub async fn import_postings(
         &self,
         file: &str,
         bytes: Vec<u8>,
     ) -> Result<PostingsReport, ImportError> {
+        self.import_postings_from(file, std::io::Cursor::new(bytes))
+            .await
+    }
+
+    /// Imports a file of job postings read from disk as it goes (see
+    /// [`App::import_postings_from`]).
+    pub async fn import_postings_file(
+        &self,
+        file: &str,
+        path: &std::path::Path,
+    ) -> Result<PostingsReport, ImportError> {
+        let f = std::fs::File::open(path)
+            .map_err(|e| ImportError::Failed(format!("{} : {e}", path.display())))?;
+        self.import_postings_from(file, f).await
+    }
+
+    /// Imports job postings streamed from `reader`: JSON lines are parsed in
+    /// batches of 16 MB (on every core) while the previous batch is written,
+    /// all in one transaction, so that memory stays bounded whatever the
+    /// file's size; a JSON array is read whole. A file with a bad posting is
+    /// refused as a whole (up to 20 problems listed, with their lines).
+    /// Each offer's holder is the smallest id among the postings with its
+    /// fingerprint (stored or in the file, the file's version winning),
+    /// computed by the database at the end, so a re-import changes nothing.
+    pub async fn import_postings_from<R: std::io::Read + Send + 'static>(
+        &self,
+        file: &str,
+        reader: R,
+    ) -> Result<PostingsReport, ImportError> {
         let matcher = std::sync::Arc::new(self.skill_matcher().await?);
         let threads = std::thread::available_parallelism().map_or(1, usize::from);
-        let m = matcher.clone();
-        let postings = tokio::task::spawn_blocking(move || {
-            ingest::postings::read_postings(&bytes, &m, threads)
-        })
-        .await
-        .map_err(|e| ImportError::Failed(e.to_string()))?
-        .map_err(|problems| ImportError::Refused {
-            file: file.to_owned(),
-            problems: problems
-                .into_iter()
-                .map(|p| format!("{file}, ligne {} : {}", p.line, p.message))
-                .collect(),
-        })?;
         let (places, by_postcode) = self.store.commune_places().await?;
-        let existing = self.store.posting_keys().await?;
-        // A repeated id in the file: the last one wins.
-        let mut last: HashMap<&str, usize> = HashMap::with_capacity(postings.len());
-        for (i, p) in postings.iter().enumerate() {
-            last.insert(p.id.as_str(), i);
-        }
-        // Each offer's holder is the smallest id among the postings (stored
-        // or in the file, the file's version winning) with its fingerprint:
-        // a function of the set of postings, so a re-import changes nothing.
-        let mut fingerprint_of: HashMap<&str, &str> = existing
-            .iter()
-            .map(|(id, k)| (id.as_str(), k.fingerprint.as_str()))
-            .collect();
-        for (&id, &i) in &last {
-            fingerprint_of.insert(id, postings[i].fingerprint.as_str());
-        }
-        let mut holders: HashMap<&str, &str> = HashMap::with_capacity(fingerprint_of.len());
-        for (&id, &fp) in &fingerprint_of {
-            holders
-                .entry(fp)
-                .and_modify(|h| {
-                    if id < *h {
-                        *h = id;
-                    }
-                })
-                .or_insert(id);
-        }
-        let duplicate_of = |id: &str, fp: &str| holders.get(fp).copied().filter(|h| *h != id);
-        let mut report = PostingsReport {
-            read: postings.len(),
-            ..Default::default()
-        };
+        // Two parsed batches wait at most while one is written.
+        let (sender, mut batches) = tokio::sync::mpsc::channel::<PostingsBatch>(2);
+        let parser = tokio::task::spawn_blocking(move || {
+            read_posting_batches(reader, &matcher, threads, &sender)
+        });
+        let mut tx = self.store.begin().await?;
+        tx.bulk_cache(Some(POSTINGS_CACHE_MIB)).await?;
+        tx.begin_postings_import().await?;
+        let mut report = PostingsReport::default();
+        let mut problems: Vec<ingest::postings::PostingProblem> = Vec::new();
+        let mut written = 0u64;
         let empty = (String::new(), String::new());
-        let mut writes: Vec<PostingWrite<'_>> = Vec::new();
-        for (i, p) in postings.iter().enumerate() {
-            if last[p.id.as_str()] != i {
-                continue;
-            }
-            let dup = duplicate_of(&p.id, &p.fingerprint);
-            if dup.is_some() {
-                report.duplicates += 1;
-            }
-            match existing.get(&p.id) {
-                Some(k) if k.content_hash == p.content_hash && k.duplicate_of.as_deref() == dup => {
-                    report.unchanged += 1;
+        while let Some(batch) = batches.recv().await {
+            let postings = match batch {
+                Ok(p) => p,
+                Err(p) => {
+                    problems.extend(p);
+                    if problems.len() >= POSTINGS_MAX_PROBLEMS {
+                        break;
+                    }
                     continue;
                 }
-                Some(_) => report.updated += 1,
-                None => report.new += 1,
+            };
+            report.read += postings.len();
+            if !problems.is_empty() {
+                // Refused already: read on for its other problems only.
+                continue;
             }
-            let code_insee = p
-                .code_insee
-                .as_deref()
-                .filter(|c| places.contains_key(*c))
-                .or_else(|| {
-                    p.postcode
+            let writes: Vec<PostingWrite<'_>> = postings
+                .iter()
+                .map(|p| {
+                    let code_insee = p
+                        .code_insee
                         .as_deref()
-                        .and_then(|pc| by_postcode.get(pc))
-                        .map(String::as_str)
-                });
-            let (ze, dep) = code_insee.and_then(|c| places.get(c)).unwrap_or(&empty);
-            if code_insee.is_none() {
-                report.unplaced += 1;
+                        .filter(|c| places.contains_key(*c))
+                        .or_else(|| {
+                            p.postcode
+                                .as_deref()
+                                .and_then(|pc| by_postcode.get(pc))
+                                .map(String::as_str)
+                        });
+                    let (ze, dep) = code_insee.and_then(|c| places.get(c)).unwrap_or(&empty);
+                    PostingWrite {
+                        posting: p,
+                        code_insee,
+                        employment_area_code: ze,
+                        departement_code: dep,
+                        duplicate_of: None,
+                    }
+                })
+                .collect();
+            let flags = tx.stage_postings(&writes).await?;
+            for (w, was_written) in writes.iter().zip(flags) {
+                if was_written {
+                    written += 1;
+                    if w.code_insee.is_none() {
+                        report.unplaced += 1;
+                    }
+                }
             }
-            writes.push(PostingWrite {
-                posting: p,
-                code_insee,
-                employment_area_code: ze,
-                departement_code: dep,
-                duplicate_of: dup,
+        }
+        drop(batches);
+        parser
+            .await
+            .map_err(|e| ImportError::Failed(e.to_string()))?
+            .map_err(|e| ImportError::Failed(format!("{file} : {e}")))?;
+        if !problems.is_empty() {
+            tx.rollback().await?;
+            problems.sort_by_key(|p| p.line);
+            problems.truncate(POSTINGS_MAX_PROBLEMS);
+            return Err(ImportError::Refused {
+                file: file.to_owned(),
+                problems: problems
+                    .into_iter()
+                    .map(|p| format!("{file}, ligne {} : {}", p.line, p.message))
+                    .collect(),
             });
         }
-        // Stored postings not in the file whose holder changed (a smaller
-        // id with their fingerprint arrived).
-        let relinks: Vec<(&str, Option<&str>)> = existing
-            .iter()
-            .filter(|(id, _)| !last.contains_key(id.as_str()))
-            .filter_map(|(id, k)| {
-                let dup = duplicate_of(id, &k.fingerprint);
-                (dup != k.duplicate_of.as_deref()).then_some((id.as_str(), dup))
-            })
-            .collect();
-        if !writes.is_empty() || !relinks.is_empty() {
-            let mut tx = self.store.begin().await?;
-            tx.upsert_postings(&writes).await?;
-            tx.relink_postings(&relinks).await?;
+        let counts = tx.finish_postings_import(written).await?;
+        report.new = counts.new as usize;
+        report.updated = counts.updated as usize;
+        report.unchanged = counts.unchanged as usize;
+        report.duplicates = counts.duplicates as usize;
+        if counts.rows_written > 0 {
             tx.refresh_posting_aggregates().await?;
-            tx.commit().await?;
         }
         let event = Event::new("import.postings").detail(serde_json::json!({
             "file": file, "read": report.read, "new": report.new, "updated": report.updated,
             "unchanged": report.unchanged, "duplicates": report.duplicates,
         }));
-        self.audit(&Actor::operator(), event).await?;
+        self.audit_in(&mut tx, &Actor::operator(), event).await?;
+        tx.bulk_cache(None).await?;
+        tx.commit().await?;
         Ok(report)
+    }
+}
+
+/// Bytes of JSON lines parsed and written per batch of a postings import:
+/// what bounds its memory, whatever the file's size.
+const POSTINGS_BATCH_BYTES: usize = 16 << 20;
+
+/// SQLite page cache (MiB) of a postings import: a million postings dirty
+/// several hundred MB, more than the memory the import may take, so the
+/// cache holds the hot index pages and the rest is spilled to the WAL.
+const POSTINGS_CACHE_MIB: u32 = 64;
+
+/// Most problems listed before a refused postings file stops being read.
+const POSTINGS_MAX_PROBLEMS: usize = 20;
+
+/// One parsed batch of a postings file, or its problems (lines counted from
+/// the start of the file).
+type PostingsBatch = Result<Vec<ingest::postings::Posting>, Vec<ingest::postings::PostingProblem>>;
+
+/// Reads `reader` in batches of whole lines, parses each on `threads`
+/// threads and sends it; a JSON array (not cut at lines) is read whole.
+/// Stops early when the receiver is gone.
+fn read_posting_batches<R: std::io::Read>(
+    mut reader: R,
+    matcher: &SkillMatcher,
+    threads: usize,
+    out: &tokio::sync::mpsc::Sender<PostingsBatch>,
+) -> std::io::Result<()> {
+    let mut buf: Vec<u8> = Vec::with_capacity(POSTINGS_BATCH_BYTES + (1 << 20));
+    let mut block = vec![0u8; 1 << 20];
+    let mut eof = false;
+    let mut first = true;
+    // Number of the first line of `buf`.
+    let mut line = 1usize;
+    loop {
+        while buf.len() < POSTINGS_BATCH_BYTES && !eof {
+            let n = reader.read(&mut block)?;
+            if n == 0 {
+                eof = true;
+            }
+            buf.extend_from_slice(&block[..n]);
+        }
+        if first {
+            first = false;
+            let text = buf.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&buf);
+            if text.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+                reader.read_to_end(&mut buf)?;
+                let _ = out.blocking_send(ingest::postings::read_postings(&buf, matcher, threads));
+                return Ok(());
+            }
+        }
+        let cut = if eof {
+            buf.len()
+        } else {
+            match buf.iter().rposition(|b| *b == b'\n') {
+                Some(p) => p + 1,
+                // A line longer than a batch: read on.
+                None => {
+                    buf.reserve(POSTINGS_BATCH_BYTES);
+                    let n = reader.read(&mut block)?;
+                    if n == 0 {
+                        eof = true;
+                    }
+                    buf.extend_from_slice(&block[..n]);
+                    continue;
+                }
+            }
+        };
+        let chunk = &buf[..cut];
+        let parsed = ingest::postings::read_postings(chunk, matcher, threads).map_err(|mut p| {
+            for x in &mut p {
+                x.line += line - 1;
+            }
+            p
+        });
+        if out.blocking_send(parsed).is_err() {
+            return Ok(());
+        }
+        line += chunk.iter().filter(|b| **b == b'\n').count();
+        buf.drain(..cut);
+        if eof && buf.is_empty() {
+            return Ok(());
+        }
     }
 }
 

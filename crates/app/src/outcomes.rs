@@ -185,30 +185,35 @@ impl App {
                 unlabelled: 0,
             });
         }
+        // The data and the audit entry commit together (the observatory's
+        // cache is keyed by the last audit entry).
+        let bcn = match &parsed {
+            OutcomeFile::Regions(_) => Some(self.store.bcn_maps().await?),
+            _ => None,
+        };
+        let mut tx = self.store.begin().await?;
         let (rows, unlabelled) = match parsed {
             OutcomeFile::Formations(f) => {
                 let rows: Vec<(String, String, String, String)> = f
                     .into_iter()
                     .map(|b| (b.cfd, b.label, b.short_label, b.level_code))
                     .collect();
-                self.store.replace_bcn(&name, &sum, &rows, &[], &[]).await?;
+                tx.replace_bcn(&name, &sum, &rows, &[], &[]).await?;
                 (rows.len(), 0)
             }
             OutcomeFile::Levels(l) => {
-                self.store.replace_bcn(&name, &sum, &[], &l, &[]).await?;
+                tx.replace_bcn(&name, &sum, &[], &l, &[]).await?;
                 (l.len(), 0)
             }
             OutcomeFile::Mefs(m) => {
-                self.store.replace_bcn(&name, &sum, &[], &[], &m).await?;
+                tx.replace_bcn(&name, &sum, &[], &[], &m).await?;
                 (m.len(), 0)
             }
             OutcomeFile::Regions(r) => {
-                let (mefs, formations) = self.store.bcn_maps().await?;
+                let (mefs, formations) = bcn.unwrap_or_default();
                 let rows = region_rows(&r, &mefs, &formations);
                 let unlabelled = rows.iter().filter(|r| r.label.is_none()).count();
-                self.store
-                    .replace_region_outcomes(&name, &sum, &rows)
-                    .await?;
+                tx.replace_region_outcomes(&name, &sum, &rows).await?;
                 (rows.len(), unlabelled)
             }
             OutcomeFile::Establishments(e) => {
@@ -227,8 +232,7 @@ impl App {
                         value_added: e.value_added,
                     })
                     .collect();
-                self.store
-                    .replace_establishment_outcomes(&name, &sum, &rows)
+                tx.replace_establishment_outcomes(&name, &sum, &rows)
                     .await?;
                 (rows.len(), 0)
             }
@@ -236,7 +240,8 @@ impl App {
         let event = Event::new("import.inserjeunes").detail(serde_json::json!({
             "file": name, "kind": kind, "rows": rows,
         }));
-        self.audit(&Actor::operator(), event).await?;
+        self.audit_in(&mut tx, &Actor::operator(), event).await?;
+        tx.commit().await?;
         Ok(OutcomeImport {
             kind,
             rows,

@@ -15,6 +15,7 @@
 mod accounts;
 mod audit;
 pub mod backup;
+mod bulk;
 mod lookup;
 mod mail;
 mod network;
@@ -34,6 +35,7 @@ use sqlx::{PgConnection, SqliteConnection};
 
 pub use accounts::*;
 pub use audit::*;
+pub use bulk::FormationWrite;
 pub use mail::*;
 pub use network::*;
 pub use observatory::*;
@@ -128,6 +130,47 @@ impl Tx {
         match self {
             Tx::Sqlite(t) => t.commit().await?,
             Tx::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+
+    /// Sizes SQLite's page cache for a write of national size (`Some(n)`:
+    /// up to `n` MiB for this connection, allocated only as pages are used)
+    /// or back to SQLite's default (`None`: 2 MB, what every connection of
+    /// this store has otherwise). A transaction that dirties more pages
+    /// than the cache holds spills them to the WAL one page write at a time,
+    /// over and over as the same index pages are touched again: with 2 MB,
+    /// or even 64 MB for 200,000 members, an import was dominated by those
+    /// writes and grew faster than its file. Call it with `None` before
+    /// committing: the pages the transaction dirtied are then freed as they
+    /// are written.
+    ///
+    /// On PostgreSQL, whose cache is the server's, `Some` makes the rest of
+    /// the transaction plan every statement for its parameters
+    /// (`plan_cache_mode = force_custom_plan`): the generic plan PostgreSQL
+    /// settles on after five executions of a prepared look-up is made while
+    /// the table is still small (a sequential scan), and kept while the
+    /// import grows it to 200,000 rows, which made each chunk's look-up
+    /// slower than the last.
+    pub async fn bulk_cache(&mut self, mib: Option<u32>) -> Result<()> {
+        match self {
+            Tx::Sqlite(t) => {
+                let kib = mib.map_or(2_000, |m| i64::from(m) * 1024);
+                // A number formatted from an integer, not a value spliced in.
+                sqlx::query(&format!("PRAGMA cache_size = -{kib}"))
+                    .execute(&mut **t)
+                    .await?;
+            }
+            Tx::Postgres(t) => {
+                let mode = if mib.is_some() {
+                    "force_custom_plan"
+                } else {
+                    "auto"
+                };
+                sqlx::query(&format!("SET LOCAL plan_cache_mode = {mode}"))
+                    .execute(&mut **t)
+                    .await?;
+            }
         }
         Ok(())
     }

@@ -74,7 +74,7 @@ const FORMATION_SELECT: &str = "SELECT f.id, f.campus_id, f.external_key, f.titl
     LEFT JOIN communes c ON c.code_insee = f.site_code_insee \
     LEFT JOIN certifications ce ON ce.code = f.certification_code";
 
-fn opt_date(d: Option<domain::network::chrono_free::Date>) -> Option<String> {
+pub(crate) fn opt_date(d: Option<domain::network::chrono_free::Date>) -> Option<String> {
     d.map(|d| d.to_string())
 }
 
@@ -88,20 +88,20 @@ fn trimmed(v: &Option<String>) -> Option<String> {
 /// The stored form of a member input, compared field by field to decide
 /// whether an upsert changes anything.
 #[derive(Debug, PartialEq, sqlx::FromRow)]
-struct MemberStored {
-    name: String,
-    kind: String,
-    siret: Option<String>,
-    uai: Option<String>,
-    code_insee: Option<String>,
-    address: Option<String>,
-    postcode: Option<String>,
-    website: Option<String>,
-    description: Option<String>,
-    joined_on: Option<String>,
-    left_on: Option<String>,
-    status: String,
-    invented: bool,
+pub(crate) struct MemberStored {
+    pub(crate) name: String,
+    pub(crate) kind: String,
+    pub(crate) siret: Option<String>,
+    pub(crate) uai: Option<String>,
+    pub(crate) code_insee: Option<String>,
+    pub(crate) address: Option<String>,
+    pub(crate) postcode: Option<String>,
+    pub(crate) website: Option<String>,
+    pub(crate) description: Option<String>,
+    pub(crate) joined_on: Option<String>,
+    pub(crate) left_on: Option<String>,
+    pub(crate) status: String,
+    pub(crate) invented: bool,
 }
 
 /// The stored fields of a member, compared with an input to tell `Unchanged`.
@@ -109,11 +109,11 @@ const MEMBER_STORED_SELECT: &str =
     "SELECT name, kind, siret, uai, code_insee, address, postcode, website, \
     description, joined_on, left_on, status, invented FROM members WHERE id = $1";
 
-const UPDATE_MEMBER: &str = "UPDATE members SET name = $1, kind = $2, siret = $3, uai = $4, code_insee = $5, \
+pub(crate) const UPDATE_MEMBER: &str = "UPDATE members SET name = $1, kind = $2, siret = $3, uai = $4, code_insee = $5, \
     address = $6, postcode = $7, website = $8, description = $9, joined_on = $10, left_on = $11, status = $12, \
     invented = $13, updated_at = $14 WHERE id = $15";
 
-fn member_stored(m: &MemberInput) -> MemberStored {
+pub(crate) fn member_stored(m: &MemberInput) -> MemberStored {
     MemberStored {
         name: m.name.trim().to_owned(),
         kind: m.kind.code().to_owned(),
@@ -132,9 +132,9 @@ fn member_stored(m: &MemberInput) -> MemberStored {
 }
 
 /// A session as stored: start, end, places.
-type SessionTuple = (String, Option<String>, Option<i64>);
+pub(crate) type SessionTuple = (String, Option<String>, Option<i64>);
 
-type FormationTuple = (
+pub(crate) type FormationTuple = (
     String,
     Option<i64>,
     Option<i64>,
@@ -149,7 +149,7 @@ type FormationTuple = (
     bool,
 );
 
-fn formation_tuple(f: &FormationInput) -> FormationTuple {
+pub(crate) fn formation_tuple(f: &FormationInput) -> FormationTuple {
     (
         f.title.trim().to_owned(),
         f.certification_code,
@@ -310,27 +310,10 @@ impl Tx {
     /// Creates or updates a member, keyed on SIRET, else UAI, else name.
     /// The input must have been validated.
     pub async fn upsert_member(&mut self, campus_id: i64, m: &MemberInput) -> Result<Upsert> {
-        if let Some(id) = self.existing_member(campus_id, m).await? {
-            return self.update_member(id, m).await;
-        }
-        let t = member_stored(m);
-        let now = now_text();
-        let id = on_tx!(self, |c| {
-            let (id,): (i64,) = sqlx::query_as(
-                        "INSERT INTO members (campus_id, name, kind, siret, uai, code_insee, address, postcode, website, \
-                         description, joined_on, left_on, status, invented, created_at, updated_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) RETURNING id",
-                    )
-                    .bind(campus_id)
-                    .bind(&t.name).bind(&t.kind).bind(&t.siret).bind(&t.uai).bind(&t.code_insee).bind(&t.address)
-                        .bind(&t.postcode).bind(&t.website).bind(&t.description).bind(&t.joined_on).bind(&t.left_on)
-                        .bind(&t.status).bind(t.invented).bind(&now)
-                    .fetch_one(&mut *c)
-                    .await?;
-            id
-        });
-        self.log_change("member", &id.to_string()).await?;
-        Ok(Upsert::Created(id))
+        let out = self
+            .upsert_members(campus_id, std::slice::from_ref(m))
+            .await?;
+        Ok(out[0])
     }
 
     /// Updates the member with this id (identifiers included, which an
@@ -416,6 +399,7 @@ impl Tx {
     /// its ROME links, sessions and data-quality notes; reports `Unchanged`
     /// when nothing differs, so that a re-import writes nothing. `None` for
     /// sessions or notes keeps the stored ones (a spreadsheet has none).
+    /// One row of [`Tx::upsert_formations`].
     pub async fn upsert_formation(
         &mut self,
         campus_id: i64,
@@ -425,141 +409,17 @@ impl Tx {
         sessions: Option<&[SessionInput]>,
         notes: Option<&[(String, String)]>,
     ) -> Result<Upsert> {
-        let t = formation_tuple(f);
-        let mut rome: Vec<(String, bool)> = rome.to_vec();
-        rome.sort();
-        rome.dedup_by(|a, b| a.0 == b.0);
-        let mut sess: Option<Vec<SessionTuple>> = sessions.map(|ss| {
-            ss.iter()
-                .map(|s| (s.starts_on.to_string(), opt_date(s.ends_on), s.places))
-                .collect()
-        });
-        if let Some(s) = sess.as_mut() {
-            s.sort();
-        }
-        let mut notes: Option<Vec<(String, String)>> = notes.map(<[_]>::to_vec);
-        if let Some(n) = notes.as_mut() {
-            n.sort();
-        }
-        let now = now_text();
-        let result = on_tx!(self, |c| {
-            let existing: Option<(i64,)> = sqlx::query_as(
-                "SELECT id FROM formations WHERE campus_id = $1 AND external_key = $2",
-            )
-            .bind(campus_id)
-            .bind(key)
-            .fetch_optional(&mut *c)
+        let row = crate::FormationWrite {
+            key: key.to_owned(),
+            input: f,
+            rome: rome.to_vec(),
+            sessions: sessions.map(<[_]>::to_vec),
+            notes: notes.map(<[_]>::to_vec),
+        };
+        let out = self
+            .upsert_formations(campus_id, std::slice::from_ref(&row))
             .await?;
-            let outcome = match existing {
-                Some((id,)) => {
-                    let stored: FormationTuple = sqlx::query_as(
-                        "SELECT title, certification_code, level, pathway, modality, provider_id, site_code_insee, \
-                         capacity, duration_hours, description, status, invented FROM formations WHERE id = $1",
-                    )
-                    .bind(id)
-                    .fetch_one(&mut *c)
-                    .await?;
-                    let stored_rome: Vec<(String, bool)> = sqlx::query_as(
-                        "SELECT code_rome, derived FROM formation_romes WHERE formation_id = $1 ORDER BY code_rome",
-                    )
-                    .bind(id)
-                    .fetch_all(&mut *c)
-                    .await?;
-                    let stored_sess: Vec<SessionTuple> = sqlx::query_as(
-                        "SELECT starts_on, ends_on, places FROM sessions WHERE formation_id = $1 \
-                         ORDER BY starts_on, ends_on, places",
-                    )
-                    .bind(id)
-                    .fetch_all(&mut *c)
-                    .await?;
-                    let stored_notes: Vec<(String, String)> = sqlx::query_as(
-                        "SELECT field, message FROM formation_notes WHERE formation_id = $1 ORDER BY field, message",
-                    )
-                    .bind(id)
-                    .fetch_all(&mut *c)
-                    .await?;
-                    let same_sess = sess.as_ref().is_none_or(|s| *s == stored_sess);
-                    let same_notes = notes.as_ref().is_none_or(|n| *n == stored_notes);
-                    if stored == t && stored_rome == rome && same_sess && same_notes {
-                        Upsert::Unchanged(id)
-                    } else {
-                        sqlx::query(
-                            "UPDATE formations SET title = $1, certification_code = $2, level = $3, pathway = $4, \
-                             modality = $5, provider_id = $6, site_code_insee = $7, capacity = $8, duration_hours = $9, \
-                             description = $10, status = $11, invented = $12, updated_at = $13 WHERE id = $14",
-                        )
-                        .bind(&t.0).bind(t.1).bind(t.2).bind(&t.3).bind(&t.4).bind(t.5).bind(&t.6)
-                        .bind(t.7).bind(t.8).bind(&t.9).bind(&t.10).bind(t.11).bind(&now).bind(id)
-                        .execute(&mut *c)
-                        .await?;
-                        Upsert::Updated(id)
-                    }
-                }
-                None => {
-                    let (id,): (i64,) = sqlx::query_as(
-                        "INSERT INTO formations (campus_id, external_key, title, certification_code, level, pathway, \
-                         modality, provider_id, site_code_insee, capacity, duration_hours, description, status, invented, \
-                         created_at, updated_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) RETURNING id",
-                    )
-                    .bind(campus_id)
-                    .bind(key)
-                    .bind(&t.0).bind(t.1).bind(t.2).bind(&t.3).bind(&t.4).bind(t.5).bind(&t.6)
-                    .bind(t.7).bind(t.8).bind(&t.9).bind(&t.10).bind(t.11).bind(&now)
-                    .fetch_one(&mut *c)
-                    .await?;
-                    Upsert::Created(id)
-                }
-            };
-            if !matches!(outcome, Upsert::Unchanged(_)) {
-                let id = outcome.id();
-                let mut tables = vec!["formation_romes"];
-                if sess.is_some() {
-                    tables.push("sessions");
-                }
-                if notes.is_some() {
-                    tables.push("formation_notes");
-                }
-                for table in tables {
-                    // Table names come from the fixed list above.
-                    sqlx::query(&format!("DELETE FROM {table} WHERE formation_id = $1"))
-                        .bind(id)
-                        .execute(&mut *c)
-                        .await?;
-                }
-                for (code, derived) in &rome {
-                    sqlx::query("INSERT INTO formation_romes (formation_id, code_rome, derived) VALUES ($1, $2, $3)")
-                        .bind(id)
-                        .bind(code)
-                        .bind(derived)
-                        .execute(&mut *c)
-                        .await?;
-                }
-                for (start, end, places) in sess.iter().flatten() {
-                    sqlx::query("INSERT INTO sessions (formation_id, starts_on, ends_on, places) VALUES ($1, $2, $3, $4)")
-                        .bind(id)
-                        .bind(start)
-                        .bind(end)
-                        .bind(places)
-                        .execute(&mut *c)
-                        .await?;
-                }
-                for (field, message) in notes.iter().flatten() {
-                    sqlx::query("INSERT INTO formation_notes (formation_id, field, message) VALUES ($1, $2, $3)")
-                        .bind(id)
-                        .bind(field)
-                        .bind(message)
-                        .execute(&mut *c)
-                        .await?;
-                }
-            }
-            outcome
-        });
-        if !matches!(result, Upsert::Unchanged(_)) {
-            self.log_change("formation", &result.id().to_string())
-                .await?;
-        }
-        Ok(result)
+        Ok(out[0])
     }
 
     /// ROME codes a certification leads to, as ROME 4.0 fiches: the Certif

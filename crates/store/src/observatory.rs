@@ -12,6 +12,9 @@ use crate::{now_text, on_pool, on_tx, Result, Store, Tx};
 /// Most bind parameters one statement carries (see `reference.rs`).
 const MAX_PARAMS: usize = 30_000;
 
+/// Ids per look-up statement of a streamed postings import.
+const POSTING_CHUNK: usize = 5_000;
+
 macro_rules! bulk_insert {
     ($c:expr, $head:expr, $tail:expr, $ncols:expr, $rows:expr, |$b:ident, $r:ident| $bind:block) => {{
         let per = (MAX_PARAMS / $ncols).clamp(1, 1000);
@@ -101,44 +104,18 @@ pub struct PostingTotals {
 
 impl Store {
     /// Replaces the commune → bassin d'emploi table.
+    /// In its own transaction (see [`Tx::replace_basin_communes`]).
     pub async fn replace_basin_communes(&self, rows: &[(String, String)]) -> Result<()> {
         let mut tx = self.begin().await?;
-        on_tx!(&mut tx, |c| {
-            sqlx::query("DELETE FROM basin_communes")
-                .execute(&mut *c)
-                .await?;
-            bulk_insert!(
-                c,
-                "INSERT INTO basin_communes (code_insee, basin_code) ",
-                "",
-                2,
-                rows,
-                |b, r| {
-                    b.push_bind(&r.0).push_bind(&r.1);
-                }
-            );
-        });
+        tx.replace_basin_communes(rows).await?;
         tx.commit().await
     }
 
     /// Replaces the FAP → ROME table.
+    /// In its own transaction (see [`Tx::replace_fap_romes`]).
     pub async fn replace_fap_romes(&self, rows: &[(String, String)]) -> Result<()> {
         let mut tx = self.begin().await?;
-        on_tx!(&mut tx, |c| {
-            sqlx::query("DELETE FROM fap_romes")
-                .execute(&mut *c)
-                .await?;
-            bulk_insert!(
-                c,
-                "INSERT INTO fap_romes (fap_code, code_rome) ",
-                "",
-                2,
-                rows,
-                |b, r| {
-                    b.push_bind(&r.0).push_bind(&r.1);
-                }
-            );
-        });
+        tx.replace_fap_romes(rows).await?;
         tx.commit().await
     }
 
@@ -205,6 +182,7 @@ impl Store {
     }
 
     /// Replaces the values of one source in one transaction.
+    /// In its own transaction (see [`Tx::replace_tension_source`]).
     pub async fn replace_tension_source(
         &self,
         name: &str,
@@ -214,43 +192,8 @@ impl Store {
         rows: &[TensionValue],
     ) -> Result<()> {
         let mut tx = self.begin().await?;
-        on_tx!(&mut tx, |c| {
-            sqlx::query("DELETE FROM tension_values WHERE source = $1")
-                .bind(name)
-                .execute(&mut *c)
-                .await?;
-            sqlx::query(
-                "INSERT INTO tension_sources (name, title, file, checksum, row_count, imported_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (name) DO UPDATE SET title = excluded.title, \
-                 file = excluded.file, checksum = excluded.checksum, row_count = excluded.row_count, \
-                 imported_at = excluded.imported_at",
-            )
-            .bind(name)
-            .bind(title)
-            .bind(file)
-            .bind(checksum)
-            .bind(rows.len() as i64)
-            .bind(now_text())
-            .execute(&mut *c)
+        tx.replace_tension_source(name, title, file, checksum, rows)
             .await?;
-            bulk_insert!(
-                c,
-                "INSERT INTO tension_values (source, code_rome, territory_type, territory_code, period, indicator, value, level) ",
-                "",
-                8,
-                rows,
-                |b, r| {
-                    b.push_bind(name)
-                        .push_bind(&r.code_rome)
-                        .push_bind(&r.territory_type)
-                        .push_bind(&r.territory_code)
-                        .push_bind(&r.period)
-                        .push_bind(&r.indicator)
-                        .push_bind(r.value)
-                        .push_bind(r.level);
-                }
-            );
-        });
         tx.commit().await
     }
 
@@ -505,20 +448,27 @@ impl Tx {
                 .await?;
             // Skills are a space-separated list per posting: counted here
             // rather than in SQL, which has no portable way to split them.
-            let rows: Vec<(String, String, String)> = sqlx::query_as(
-                "SELECT COALESCE(o.code_rome_parent, p.code_rome), p.departement_code, p.skills \
-                 FROM postings p LEFT JOIN occupations o ON o.code_rome = p.code_rome \
-                 WHERE p.duplicate_of IS NULL AND p.code_rome IS NOT NULL AND p.skills <> ''",
-            )
-            .fetch_all(&mut *c)
-            .await?;
-            let mut counts: HashMap<(String, String, i64), i64> = HashMap::new();
-            for (rome, dep, skills) in rows {
-                for s in skills.split(' ').filter_map(|s| s.parse::<i64>().ok()) {
-                    *counts.entry((rome.clone(), dep.clone(), s)).or_default() += 1;
+            // Streamed: a million postings are never held at once, and a
+            // group is counted under a packed key (rome, département and
+            // skill interned), since there are millions of groups.
+            let mut keys = SkillGroupKeys::default();
+            let mut counts: HashMap<u64, i64> = HashMap::new();
+            {
+                use futures_util::TryStreamExt;
+                let mut rows = sqlx::query_as::<_, (String, String, String)>(
+                    "SELECT COALESCE(o.code_rome_parent, p.code_rome), p.departement_code, p.skills \
+                     FROM postings p LEFT JOIN occupations o ON o.code_rome = p.code_rome \
+                     WHERE p.duplicate_of IS NULL AND p.code_rome IS NOT NULL AND p.skills <> ''",
+                )
+                .fetch(&mut *c);
+                while let Some((rome, dep, skills)) = rows.try_next().await? {
+                    let group = keys.group(rome, dep)?;
+                    for s in skills.split(' ').filter_map(|s| s.parse::<i64>().ok()) {
+                        *counts.entry(group | keys.skill(s)?).or_default() += 1;
+                    }
                 }
             }
-            let mut counts: Vec<((String, String, i64), i64)> = counts.into_iter().collect();
+            let mut counts: Vec<(u64, i64)> = counts.into_iter().collect();
             counts.sort_unstable();
             bulk_insert!(
                 c,
@@ -527,14 +477,281 @@ impl Tx {
                 4,
                 counts,
                 |b, r| {
-                    b.push_bind(&r.0 .0)
-                        .push_bind(&r.0 .1)
-                        .push_bind(r.0 .2)
+                    let (rome, dep, skill) = keys.unpack(r.0);
+                    b.push_bind(rome)
+                        .push_bind(dep)
+                        .push_bind(skill)
                         .push_bind(r.1);
                 }
             );
         });
         Ok(())
+    }
+}
+
+/// Interned ROME codes, départements and skills of the skills aggregate,
+/// packed into one `u64` per group: 20 bits of ROME code, 12 of
+/// département, 32 of skill.
+#[derive(Default)]
+struct SkillGroupKeys {
+    romes: Vec<String>,
+    rome_ix: HashMap<String, u64>,
+    deps: Vec<String>,
+    dep_ix: HashMap<String, u64>,
+    skills: Vec<i64>,
+    skill_ix: HashMap<i64, u64>,
+}
+
+fn intern<K: std::hash::Hash + Eq + Clone>(
+    list: &mut Vec<K>,
+    index: &mut HashMap<K, u64>,
+    value: K,
+    bits: u32,
+) -> Result<u64> {
+    if let Some(i) = index.get(&value) {
+        return Ok(*i);
+    }
+    let i = list.len() as u64;
+    if i >= 1 << bits {
+        return Err(crate::StoreError::Conflict(
+            "trop de valeurs distinctes pour l'agrégat des compétences".into(),
+        ));
+    }
+    list.push(value.clone());
+    index.insert(value, i);
+    Ok(i)
+}
+
+impl SkillGroupKeys {
+    /// The key of a (ROME, département) pair, skill bits empty.
+    fn group(&mut self, rome: String, dep: String) -> Result<u64> {
+        let r = intern(&mut self.romes, &mut self.rome_ix, rome, 20)?;
+        let d = intern(&mut self.deps, &mut self.dep_ix, dep, 12)?;
+        Ok((r << 44) | (d << 32))
+    }
+
+    fn skill(&mut self, code: i64) -> Result<u64> {
+        intern(&mut self.skills, &mut self.skill_ix, code, 32)
+    }
+
+    fn unpack(&self, key: u64) -> (&str, &str, i64) {
+        (
+            &self.romes[(key >> 44) as usize],
+            &self.deps[((key >> 32) & 0xfff) as usize],
+            self.skills[(key & 0xffff_ffff) as usize],
+        )
+    }
+}
+
+/// What a postings import did, counted by the database at its end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PostingImportCounts {
+    /// Distinct ids of the file not stored before.
+    pub new: i64,
+    /// Distinct ids of the file stored before with another content or
+    /// another holder.
+    pub updated: i64,
+    /// Distinct ids of the file stored before, identical.
+    pub unchanged: i64,
+    /// Postings of the file that repeat an offer held by another id.
+    pub duplicates: i64,
+    /// Rows written in all (postings and re-linked duplicates): 0 means the
+    /// import changed nothing.
+    pub rows_written: u64,
+}
+
+impl Tx {
+    /// Starts a streamed postings import inside this transaction: a
+    /// temporary table remembers the file's ids and what was stored of them
+    /// before, so that batches can be written as they are parsed and the
+    /// import still counts (and deduplicates) over the whole file.
+    pub async fn begin_postings_import(&mut self) -> Result<()> {
+        const CREATE: &str = "CREATE TEMP TABLE posting_import (id TEXT PRIMARY KEY, \
+                              was_stored BOOLEAN NOT NULL, old_hash TEXT, old_dup TEXT)";
+        match self {
+            Tx::Sqlite(t) => {
+                // On disk (SQLite's temporary file), not in memory: it holds
+                // every id of the file.
+                sqlx::query("PRAGMA temp_store = FILE")
+                    .execute(&mut **t)
+                    .await?;
+                sqlx::query("DROP TABLE IF EXISTS temp.posting_import")
+                    .execute(&mut **t)
+                    .await?;
+                sqlx::query(CREATE).execute(&mut **t).await?;
+            }
+            Tx::Postgres(t) => {
+                sqlx::query("DROP TABLE IF EXISTS pg_temp.posting_import")
+                    .execute(&mut **t)
+                    .await?;
+                sqlx::query(&format!("{CREATE} ON COMMIT DROP"))
+                    .execute(&mut **t)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes one batch of a streamed import (after
+    /// [`Tx::begin_postings_import`]): the postings whose content is new or
+    /// changed are upserted (an id repeated in the file: the last one wins),
+    /// their `duplicate_of` left for [`Tx::finish_postings_import`]. Returns,
+    /// per row, whether it was written. Each batch is compared with what is
+    /// stored when it comes: an id that a file repeats with two contents in
+    /// two batches is written twice (the last one winning), on every import.
+    pub async fn stage_postings(&mut self, rows: &[PostingWrite<'_>]) -> Result<Vec<bool>> {
+        let now = now_text();
+        let mut written = vec![false; rows.len()];
+        // Last occurrence of each id in the batch.
+        let mut last: HashMap<&str, usize> = HashMap::with_capacity(rows.len());
+        for (i, r) in rows.iter().enumerate() {
+            last.insert(r.posting.id.as_str(), i);
+        }
+        on_tx!(self, |c| {
+            let ids: Vec<&str> = rows
+                .iter()
+                .enumerate()
+                .filter(|(i, r)| last[r.posting.id.as_str()] == *i)
+                .map(|(_, r)| r.posting.id.as_str())
+                .collect();
+            let mut stored: HashMap<String, (String, Option<String>)> =
+                HashMap::with_capacity(ids.len());
+            for part in ids.chunks(POSTING_CHUNK) {
+                let mut qb = sqlx::QueryBuilder::new(
+                    "SELECT id, content_hash, duplicate_of FROM postings WHERE id IN (",
+                );
+                let mut sep = qb.separated(", ");
+                for id in part {
+                    sep.push_bind(*id);
+                }
+                qb.push(")");
+                let found: Vec<(String, String, Option<String>)> =
+                    qb.build_query_as().fetch_all(&mut *c).await?;
+                stored.extend(found.into_iter().map(|(id, h, d)| (id, (h, d))));
+            }
+            // The file's ids with what was stored before (kept from their
+            // first batch).
+            type Seen<'a> = (&'a str, Option<&'a (String, Option<String>)>);
+            let seen: Vec<Seen<'_>> = ids.iter().map(|id| (*id, stored.get(*id))).collect();
+            for part in seen.chunks(POSTING_CHUNK) {
+                let mut qb = sqlx::QueryBuilder::new(
+                    "INSERT INTO posting_import (id, was_stored, old_hash, old_dup) ",
+                );
+                qb.push_values(part, |mut b, (id, s)| {
+                    b.push_bind(*id)
+                        .push_bind(s.is_some())
+                        .push_bind(s.map(|s| s.0.as_str()))
+                        .push_bind(s.and_then(|s| s.1.as_deref()));
+                });
+                qb.push(" ON CONFLICT (id) DO NOTHING");
+                qb.build().execute(&mut *c).await?;
+            }
+            let changed: Vec<&PostingWrite<'_>> = rows
+                .iter()
+                .enumerate()
+                .filter(|(i, r)| last[r.posting.id.as_str()] == *i)
+                .filter(|(_, r)| {
+                    stored
+                        .get(r.posting.id.as_str())
+                        .is_none_or(|s| s.0 != r.posting.content_hash)
+                })
+                .map(|(i, r)| {
+                    written[i] = true;
+                    r
+                })
+                .collect();
+            bulk_insert!(
+                c,
+                "INSERT INTO postings (id, content_hash, fingerprint, duplicate_of, origin, code_rome, title, code_insee, \
+                 employment_area_code, departement_code, month, contract, positions, skills, synthetic, imported_at) ",
+                " ON CONFLICT (id) DO UPDATE SET content_hash = excluded.content_hash, fingerprint = excluded.fingerprint, \
+                 origin = excluded.origin, code_rome = excluded.code_rome, \
+                 title = excluded.title, code_insee = excluded.code_insee, employment_area_code = excluded.employment_area_code, \
+                 departement_code = excluded.departement_code, month = excluded.month, contract = excluded.contract, \
+                 positions = excluded.positions, skills = excluded.skills, synthetic = excluded.synthetic, \
+                 imported_at = excluded.imported_at",
+                16,
+                changed,
+                |b, r| {
+                    let p = r.posting;
+                    let skills = p
+                        .skills
+                        .iter()
+                        .map(i64::to_string)
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    b.push_bind(&p.id)
+                        .push_bind(&p.content_hash)
+                        .push_bind(&p.fingerprint)
+                        .push_bind(None::<&str>)
+                        .push_bind(&p.origin)
+                        .push_bind(&p.code_rome)
+                        .push_bind(&p.title)
+                        .push_bind(r.code_insee)
+                        .push_bind(r.employment_area_code)
+                        .push_bind(r.departement_code)
+                        .push_bind(&p.month)
+                        .push_bind(&p.contract)
+                        .push_bind(p.positions)
+                        .push_bind(skills)
+                        .push_bind(p.synthetic)
+                        .push_bind(now.clone());
+                }
+            );
+        });
+        Ok(written)
+    }
+
+    /// Ends a streamed import: points every posting to the holder of its
+    /// fingerprint (the smallest id with it, stored or in the file), set-based
+    /// over the whole table, counts what the file did, and drops the
+    /// temporary table. The aggregates are left to
+    /// [`Tx::refresh_posting_aggregates`].
+    pub async fn finish_postings_import(
+        &mut self,
+        batches_written: u64,
+    ) -> Result<PostingImportCounts> {
+        let mut counts = PostingImportCounts {
+            rows_written: batches_written,
+            ..Default::default()
+        };
+        on_tx!(self, |c| {
+            // Non-holders of a shared fingerprint point to its holder…
+            let a = sqlx::query(
+                "WITH h AS (SELECT fingerprint, MIN(id) AS holder FROM postings GROUP BY fingerprint HAVING COUNT(*) > 1) \
+                 UPDATE postings SET duplicate_of = h.holder FROM h \
+                 WHERE postings.fingerprint = h.fingerprint AND postings.id <> h.holder \
+                 AND (postings.duplicate_of IS NULL OR postings.duplicate_of <> h.holder)",
+            )
+            .execute(&mut *c)
+            .await?;
+            // …and holders (alone or not) point to none.
+            let b = sqlx::query(
+                "UPDATE postings SET duplicate_of = NULL WHERE duplicate_of IS NOT NULL \
+                 AND id = (SELECT MIN(p.id) FROM postings p WHERE p.fingerprint = postings.fingerprint)",
+            )
+            .execute(&mut *c)
+            .await?;
+            counts.rows_written += a.rows_affected() + b.rows_affected();
+            let (total, new, unchanged, duplicates): (i64, i64, i64, i64) = sqlx::query_as(
+                "SELECT COUNT(*), \
+                 COALESCE(SUM(CASE WHEN i.was_stored THEN 0 ELSE 1 END), 0), \
+                 COALESCE(SUM(CASE WHEN i.was_stored AND i.old_hash = p.content_hash \
+                   AND ((i.old_dup IS NULL AND p.duplicate_of IS NULL) OR i.old_dup = p.duplicate_of) THEN 1 ELSE 0 END), 0), \
+                 COALESCE(SUM(CASE WHEN p.duplicate_of IS NULL THEN 0 ELSE 1 END), 0) \
+                 FROM posting_import i JOIN postings p ON p.id = i.id",
+            )
+            .fetch_one(&mut *c)
+            .await?;
+            counts.new = new;
+            counts.unchanged = unchanged;
+            counts.updated = total - new - unchanged;
+            counts.duplicates = duplicates;
+            sqlx::query("DROP TABLE posting_import")
+                .execute(&mut *c)
+                .await?;
+        });
+        Ok(counts)
     }
 }
 
@@ -702,6 +919,7 @@ impl Store {
     /// Replaces one BCN table: `formations` (cfd, label, short label,
     /// level), `levels` (level, RNCP level) or `mefs` (MEFSTAT11, CFD); the
     /// RNCP level of each formation follows its level.
+    /// In its own transaction (see [`Tx::replace_bcn`]).
     pub async fn replace_bcn(
         &self,
         name: &str,
@@ -711,61 +929,8 @@ impl Store {
         mefs: &[(String, String)],
     ) -> Result<()> {
         let mut tx = self.begin().await?;
-        on_tx!(&mut tx, |c| {
-            if !formations.is_empty() {
-                sqlx::query("DELETE FROM bcn_formations")
-                    .execute(&mut *c)
-                    .await?;
-                bulk_insert!(
-                    c,
-                    "INSERT INTO bcn_formations (cfd, label, short_label, level_code) ",
-                    "",
-                    4,
-                    formations,
-                    |b, r| {
-                        b.push_bind(&r.0)
-                            .push_bind(&r.1)
-                            .push_bind(&r.2)
-                            .push_bind(&r.3);
-                    }
-                );
-            }
-            if !levels.is_empty() {
-                sqlx::query("DELETE FROM bcn_levels")
-                    .execute(&mut *c)
-                    .await?;
-                bulk_insert!(
-                    c,
-                    "INSERT INTO bcn_levels (level_code, rncp_level) ",
-                    "",
-                    2,
-                    levels,
-                    |b, r| {
-                        b.push_bind(&r.0).push_bind(r.1);
-                    }
-                );
-            }
-            if !mefs.is_empty() {
-                sqlx::query("DELETE FROM bcn_mefs").execute(&mut *c).await?;
-                bulk_insert!(
-                    c,
-                    "INSERT INTO bcn_mefs (mefstat11, cfd) ",
-                    "",
-                    2,
-                    mefs,
-                    |b, r| {
-                        b.push_bind(&r.0).push_bind(&r.1);
-                    }
-                );
-            }
-            sqlx::query(
-                "UPDATE bcn_formations SET rncp_level = (SELECT l.rncp_level FROM bcn_levels l WHERE l.level_code = bcn_formations.level_code)",
-            )
-            .execute(&mut *c)
+        tx.replace_bcn(name, checksum, formations, levels, mefs)
             .await?;
-        });
-        let rows = formations.len() + levels.len() + mefs.len();
-        Self::record_outcome_source(&mut tx, name, "nomenclature BCN", checksum, rows).await?;
         tx.commit().await
     }
 
@@ -790,117 +955,29 @@ impl Store {
     }
 
     /// Replaces the région outcomes of the millésimes present in `rows`.
+    /// In its own transaction (see [`Tx::replace_region_outcomes`]).
     pub async fn replace_region_outcomes(
         &self,
         name: &str,
         checksum: &str,
         rows: &[OutcomeRow],
     ) -> Result<()> {
-        let mut millesimes: Vec<&str> = rows.iter().map(|r| r.millesime.as_str()).collect();
-        millesimes.sort_unstable();
-        millesimes.dedup();
         let mut tx = self.begin().await?;
-        on_tx!(&mut tx, |c| {
-            for m in &millesimes {
-                sqlx::query("DELETE FROM outcomes_region WHERE millesime = $1")
-                    .bind(*m)
-                    .execute(&mut *c)
-                    .await?;
-            }
-            bulk_insert!(
-                c,
-                "INSERT INTO outcomes_region (millesime, region_code, voie, formation_key, cfd, mefstat11, label, rncp_level, \
-                 final_year, leavers, employed_6m, employed_12m, further_study, rate_employed_6m, rate_employed_12m, \
-                 rate_further_study, rate_favourable, quadrant) ",
-                "",
-                18,
-                rows,
-                |b, r| {
-                    b.push_bind(&r.millesime)
-                        .push_bind(&r.region_code)
-                        .push_bind(&r.voie)
-                        .push_bind(&r.formation_key)
-                        .push_bind(&r.cfd)
-                        .push_bind(&r.mefstat11)
-                        .push_bind(&r.label)
-                        .push_bind(r.rncp_level)
-                        .push_bind(r.final_year)
-                        .push_bind(r.leavers)
-                        .push_bind(r.employed_6m)
-                        .push_bind(r.employed_12m)
-                        .push_bind(r.further_study)
-                        .push_bind(r.rate_employed_6m)
-                        .push_bind(r.rate_employed_12m)
-                        .push_bind(r.rate_further_study)
-                        .push_bind(r.rate_favourable)
-                        .push_bind(&r.quadrant);
-                }
-            );
-        });
-        Self::record_outcome_source(
-            &mut tx,
-            name,
-            "InserJeunes par formation et région",
-            checksum,
-            rows.len(),
-        )
-        .await?;
+        tx.replace_region_outcomes(name, checksum, rows).await?;
         tx.commit().await
     }
 
     /// Replaces the establishment outcomes of the (millésime, voie) pairs in `rows`.
+    /// In its own transaction (see [`Tx::replace_establishment_outcomes`]).
     pub async fn replace_establishment_outcomes(
         &self,
         name: &str,
         checksum: &str,
         rows: &[EstablishmentOutcomeRow],
     ) -> Result<()> {
-        let mut keys: Vec<(&str, &str)> = rows
-            .iter()
-            .map(|r| (r.millesime.as_str(), r.voie.as_str()))
-            .collect();
-        keys.sort_unstable();
-        keys.dedup();
         let mut tx = self.begin().await?;
-        on_tx!(&mut tx, |c| {
-            for (m, v) in &keys {
-                sqlx::query(
-                    "DELETE FROM outcomes_establishment WHERE millesime = $1 AND voie = $2",
-                )
-                .bind(*m)
-                .bind(*v)
-                .execute(&mut *c)
-                .await?;
-            }
-            bulk_insert!(
-                c,
-                "INSERT INTO outcomes_establishment (millesime, uai, voie, subset, label, region_name, rate_further_study, \
-                 rate_employed_6m, rate_expected, value_added) ",
-                " ON CONFLICT (millesime, uai, voie, subset) DO NOTHING",
-                10,
-                rows,
-                |b, r| {
-                    b.push_bind(&r.millesime)
-                        .push_bind(&r.uai)
-                        .push_bind(&r.voie)
-                        .push_bind(&r.subset)
-                        .push_bind(&r.label)
-                        .push_bind(&r.region_name)
-                        .push_bind(r.rate_further_study)
-                        .push_bind(r.rate_employed_6m)
-                        .push_bind(r.rate_expected)
-                        .push_bind(r.value_added);
-                }
-            );
-        });
-        Self::record_outcome_source(
-            &mut tx,
-            name,
-            "InserJeunes par établissement",
-            checksum,
-            rows.len(),
-        )
-        .await?;
+        tx.replace_establishment_outcomes(name, checksum, rows)
+            .await?;
         tx.commit().await
     }
 
@@ -965,5 +1042,280 @@ impl Store {
             .fetch_one(p)
             .await?
         }))
+    }
+}
+
+/// The writes of the tension and outcome imports, inside the caller's
+/// transaction, so that the import's audit entry commits with them.
+impl Tx {
+    /// Replaces the commune → bassin d'emploi table.
+    pub async fn replace_basin_communes(&mut self, rows: &[(String, String)]) -> Result<()> {
+        on_tx!(self, |c| {
+            sqlx::query("DELETE FROM basin_communes")
+                .execute(&mut *c)
+                .await?;
+            bulk_insert!(
+                c,
+                "INSERT INTO basin_communes (code_insee, basin_code) ",
+                "",
+                2,
+                rows,
+                |b, r| {
+                    b.push_bind(&r.0).push_bind(&r.1);
+                }
+            );
+        });
+        Ok(())
+    }
+
+    /// Replaces the FAP → ROME table.
+    pub async fn replace_fap_romes(&mut self, rows: &[(String, String)]) -> Result<()> {
+        on_tx!(self, |c| {
+            sqlx::query("DELETE FROM fap_romes")
+                .execute(&mut *c)
+                .await?;
+            bulk_insert!(
+                c,
+                "INSERT INTO fap_romes (fap_code, code_rome) ",
+                "",
+                2,
+                rows,
+                |b, r| {
+                    b.push_bind(&r.0).push_bind(&r.1);
+                }
+            );
+        });
+        Ok(())
+    }
+
+    /// Replaces the values of one source in one transaction.
+    pub async fn replace_tension_source(
+        &mut self,
+        name: &str,
+        title: &str,
+        file: &str,
+        checksum: &str,
+        rows: &[TensionValue],
+    ) -> Result<()> {
+        on_tx!(self, |c| {
+            sqlx::query("DELETE FROM tension_values WHERE source = $1")
+                .bind(name)
+                .execute(&mut *c)
+                .await?;
+            sqlx::query(
+                "INSERT INTO tension_sources (name, title, file, checksum, row_count, imported_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (name) DO UPDATE SET title = excluded.title, \
+                 file = excluded.file, checksum = excluded.checksum, row_count = excluded.row_count, \
+                 imported_at = excluded.imported_at",
+            )
+            .bind(name)
+            .bind(title)
+            .bind(file)
+            .bind(checksum)
+            .bind(rows.len() as i64)
+            .bind(now_text())
+            .execute(&mut *c)
+            .await?;
+            bulk_insert!(
+                c,
+                "INSERT INTO tension_values (source, code_rome, territory_type, territory_code, period, indicator, value, level) ",
+                "",
+                8,
+                rows,
+                |b, r| {
+                    b.push_bind(name)
+                        .push_bind(&r.code_rome)
+                        .push_bind(&r.territory_type)
+                        .push_bind(&r.territory_code)
+                        .push_bind(&r.period)
+                        .push_bind(&r.indicator)
+                        .push_bind(r.value)
+                        .push_bind(r.level);
+                }
+            );
+        });
+        Ok(())
+    }
+
+    /// Replaces one BCN table: `formations` (cfd, label, short label,
+    /// level), `levels` (level, RNCP level) or `mefs` (MEFSTAT11, CFD); the
+    /// RNCP level of each formation follows its level.
+    pub async fn replace_bcn(
+        &mut self,
+        name: &str,
+        checksum: &str,
+        formations: &[(String, String, String, String)],
+        levels: &[(String, Option<i64>)],
+        mefs: &[(String, String)],
+    ) -> Result<()> {
+        on_tx!(self, |c| {
+            if !formations.is_empty() {
+                sqlx::query("DELETE FROM bcn_formations")
+                    .execute(&mut *c)
+                    .await?;
+                bulk_insert!(
+                    c,
+                    "INSERT INTO bcn_formations (cfd, label, short_label, level_code) ",
+                    "",
+                    4,
+                    formations,
+                    |b, r| {
+                        b.push_bind(&r.0)
+                            .push_bind(&r.1)
+                            .push_bind(&r.2)
+                            .push_bind(&r.3);
+                    }
+                );
+            }
+            if !levels.is_empty() {
+                sqlx::query("DELETE FROM bcn_levels")
+                    .execute(&mut *c)
+                    .await?;
+                bulk_insert!(
+                    c,
+                    "INSERT INTO bcn_levels (level_code, rncp_level) ",
+                    "",
+                    2,
+                    levels,
+                    |b, r| {
+                        b.push_bind(&r.0).push_bind(r.1);
+                    }
+                );
+            }
+            if !mefs.is_empty() {
+                sqlx::query("DELETE FROM bcn_mefs").execute(&mut *c).await?;
+                bulk_insert!(
+                    c,
+                    "INSERT INTO bcn_mefs (mefstat11, cfd) ",
+                    "",
+                    2,
+                    mefs,
+                    |b, r| {
+                        b.push_bind(&r.0).push_bind(&r.1);
+                    }
+                );
+            }
+            sqlx::query(
+                "UPDATE bcn_formations SET rncp_level = (SELECT l.rncp_level FROM bcn_levels l WHERE l.level_code = bcn_formations.level_code)",
+            )
+            .execute(&mut *c)
+            .await?;
+        });
+        let rows = formations.len() + levels.len() + mefs.len();
+        Store::record_outcome_source(self, name, "nomenclature BCN", checksum, rows).await?;
+        Ok(())
+    }
+
+    /// Replaces the région outcomes of the millésimes present in `rows`.
+    pub async fn replace_region_outcomes(
+        &mut self,
+        name: &str,
+        checksum: &str,
+        rows: &[OutcomeRow],
+    ) -> Result<()> {
+        let mut millesimes: Vec<&str> = rows.iter().map(|r| r.millesime.as_str()).collect();
+        millesimes.sort_unstable();
+        millesimes.dedup();
+        on_tx!(self, |c| {
+            for m in &millesimes {
+                sqlx::query("DELETE FROM outcomes_region WHERE millesime = $1")
+                    .bind(*m)
+                    .execute(&mut *c)
+                    .await?;
+            }
+            bulk_insert!(
+                c,
+                "INSERT INTO outcomes_region (millesime, region_code, voie, formation_key, cfd, mefstat11, label, rncp_level, \
+                 final_year, leavers, employed_6m, employed_12m, further_study, rate_employed_6m, rate_employed_12m, \
+                 rate_further_study, rate_favourable, quadrant) ",
+                "",
+                18,
+                rows,
+                |b, r| {
+                    b.push_bind(&r.millesime)
+                        .push_bind(&r.region_code)
+                        .push_bind(&r.voie)
+                        .push_bind(&r.formation_key)
+                        .push_bind(&r.cfd)
+                        .push_bind(&r.mefstat11)
+                        .push_bind(&r.label)
+                        .push_bind(r.rncp_level)
+                        .push_bind(r.final_year)
+                        .push_bind(r.leavers)
+                        .push_bind(r.employed_6m)
+                        .push_bind(r.employed_12m)
+                        .push_bind(r.further_study)
+                        .push_bind(r.rate_employed_6m)
+                        .push_bind(r.rate_employed_12m)
+                        .push_bind(r.rate_further_study)
+                        .push_bind(r.rate_favourable)
+                        .push_bind(&r.quadrant);
+                }
+            );
+        });
+        Store::record_outcome_source(
+            self,
+            name,
+            "InserJeunes par formation et région",
+            checksum,
+            rows.len(),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Replaces the establishment outcomes of the (millésime, voie) pairs in `rows`.
+    pub async fn replace_establishment_outcomes(
+        &mut self,
+        name: &str,
+        checksum: &str,
+        rows: &[EstablishmentOutcomeRow],
+    ) -> Result<()> {
+        let mut keys: Vec<(&str, &str)> = rows
+            .iter()
+            .map(|r| (r.millesime.as_str(), r.voie.as_str()))
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        on_tx!(self, |c| {
+            for (m, v) in &keys {
+                sqlx::query(
+                    "DELETE FROM outcomes_establishment WHERE millesime = $1 AND voie = $2",
+                )
+                .bind(*m)
+                .bind(*v)
+                .execute(&mut *c)
+                .await?;
+            }
+            bulk_insert!(
+                c,
+                "INSERT INTO outcomes_establishment (millesime, uai, voie, subset, label, region_name, rate_further_study, \
+                 rate_employed_6m, rate_expected, value_added) ",
+                " ON CONFLICT (millesime, uai, voie, subset) DO NOTHING",
+                10,
+                rows,
+                |b, r| {
+                    b.push_bind(&r.millesime)
+                        .push_bind(&r.uai)
+                        .push_bind(&r.voie)
+                        .push_bind(&r.subset)
+                        .push_bind(&r.label)
+                        .push_bind(&r.region_name)
+                        .push_bind(r.rate_further_study)
+                        .push_bind(r.rate_employed_6m)
+                        .push_bind(r.rate_expected)
+                        .push_bind(r.value_added);
+                }
+            );
+        });
+        Store::record_outcome_source(
+            self,
+            name,
+            "InserJeunes par établissement",
+            checksum,
+            rows.len(),
+        )
+        .await?;
+        Ok(())
     }
 }

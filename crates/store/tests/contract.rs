@@ -688,3 +688,292 @@ async fn audit_log_is_append_only_and_its_signed_head_follows_every_append() {
         assert_eq!(s.audit_head().await.unwrap(), None);
     }
 }
+
+/// Formations of a bulk import: `n` rows on one provider, keys `b0000…`.
+fn bulk_formations(provider: i64, n: usize) -> Vec<FormationInput> {
+    (0..n)
+        .map(|i| FormationInput {
+            title: format!("Formation {i}"),
+            external_key: Some(format!("b{i:05}")),
+            capacity: Some(i as i64 % 30),
+            ..formation(provider)
+        })
+        .collect()
+}
+
+fn writes(inputs: &[FormationInput]) -> Vec<store::FormationWrite<'_>> {
+    inputs
+        .iter()
+        .map(|f| store::FormationWrite {
+            key: f.external_key.clone().unwrap(),
+            input: f,
+            rome: vec![("K1303".into(), true), ("K1302".into(), true)],
+            sessions: None,
+            notes: None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn bulk_formations_are_all_or_nothing_and_idempotent() {
+    // More rows than one chunk of the bulk upsert (1,000).
+    const N: usize = 2_500;
+    for s in stores("bulk_formations").await {
+        load_guyane(&s, "a").await;
+        let campus_id = campus(&s).await;
+        let mut tx = s.begin().await.unwrap();
+        let provider = tx.upsert_member(campus_id, &lycee()).await.unwrap().id();
+        tx.commit().await.unwrap();
+        let before = s.last_change().await.unwrap();
+        let inputs = bulk_formations(provider, N);
+
+        // Rolled back: nothing stays, not even the change log.
+        let mut tx = s.begin().await.unwrap();
+        let out = tx
+            .upsert_formations(campus_id, &writes(&inputs))
+            .await
+            .unwrap();
+        assert!(out.iter().all(|u| matches!(u, Upsert::Created(_))));
+        tx.rollback().await.unwrap();
+        let all = s
+            .formations(campus_id, Visibility::All, None)
+            .await
+            .unwrap();
+        assert!(all.is_empty());
+        assert_eq!(s.last_change().await.unwrap(), before);
+
+        // Stored as a whole, one change-log entry per row, ids in order.
+        let mut tx = s.begin().await.unwrap();
+        let out = tx
+            .upsert_formations(campus_id, &writes(&inputs))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(out.len(), N);
+        let all = s
+            .formations(campus_id, Visibility::All, None)
+            .await
+            .unwrap();
+        assert_eq!(all.len(), N);
+        assert_eq!(
+            s.changes_since(before, 10 * N as i64).await.unwrap().len(),
+            N
+        );
+        for (u, f) in out.iter().zip(&inputs).step_by(499) {
+            let row = s.formation(u.id()).await.unwrap().unwrap();
+            assert_eq!(Some(row.external_key), f.external_key);
+            assert_eq!(row.capacity, f.capacity);
+            let romes: Vec<String> = s
+                .formation_romes(u.id())
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|o| o.code_rome)
+                .collect();
+            assert_eq!(romes, ["K1302", "K1303"]);
+        }
+
+        // The same rows again: all unchanged, nothing written.
+        let last = s.last_change().await.unwrap();
+        let mut tx = s.begin().await.unwrap();
+        let again = tx
+            .upsert_formations(campus_id, &writes(&inputs))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert!(again
+            .iter()
+            .zip(&out)
+            .all(|(a, o)| *a == Upsert::Unchanged(o.id())));
+        assert_eq!(s.last_change().await.unwrap(), last);
+
+        // One row changed, one new, and a key repeated in the input: the
+        // second row sees the first, as with one upsert per row.
+        let mut next = inputs.clone();
+        next[1_700].title = "Nouvel intitulé".into();
+        let mut extra = bulk_formations(provider, N + 1).pop().unwrap();
+        next.push(extra.clone());
+        extra.title = "Répétée".into();
+        next.push(extra);
+        let mut tx = s.begin().await.unwrap();
+        let third = tx
+            .upsert_formations(campus_id, &writes(&next))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(third[1_700], Upsert::Updated(out[1_700].id()));
+        let Upsert::Created(new_id) = third[N] else {
+            panic!("{:?}", third[N])
+        };
+        assert_eq!(third[N + 1], Upsert::Updated(new_id));
+        assert_eq!(
+            third
+                .iter()
+                .filter(|u| matches!(u, Upsert::Unchanged(_)))
+                .count(),
+            N - 1
+        );
+        assert_eq!(s.formation(new_id).await.unwrap().unwrap().title, "Répétée");
+        assert_eq!(s.last_change().await.unwrap(), last + 3);
+    }
+}
+
+#[tokio::test]
+async fn bulk_members_by_siret_uai_and_name_match_one_upsert_per_row() {
+    const N: usize = 2_100;
+    for s in stores("bulk_members").await {
+        load_guyane(&s, "a").await;
+        let campus_id = campus(&s).await;
+        // Keyed by name only (no SIRET, no UAI), the slowest look-up.
+        let members: Vec<MemberInput> = (0..N)
+            .map(|i| MemberInput {
+                name: format!("Organisme {i:05}"),
+                uai: None,
+                ..lycee()
+            })
+            .collect();
+        let mut tx = s.begin().await.unwrap();
+        let out = tx.upsert_members(campus_id, &members).await.unwrap();
+        tx.rollback().await.unwrap();
+        assert!(out.iter().all(|u| matches!(u, Upsert::Created(_))));
+        assert!(s.members(campus_id, false).await.unwrap().is_empty());
+
+        let mut tx = s.begin().await.unwrap();
+        let out = tx.upsert_members(campus_id, &members).await.unwrap();
+        tx.commit().await.unwrap();
+        let stored = s.members(campus_id, false).await.unwrap();
+        assert_eq!(stored.len(), N);
+        for (u, m) in out.iter().zip(&members).step_by(300) {
+            assert_eq!(s.member(u.id()).await.unwrap().unwrap().name, m.name);
+        }
+        // Counted, not compared by sequence: PostgreSQL's sequence does not
+        // go back on a rollback.
+        let changes = || async { s.changes_since(0, 100_000).await.unwrap().len() };
+        assert_eq!(changes().await, N);
+
+        // Again: unchanged. Then a name repeated in the input (updates the
+        // first), a UAI given to a name-keyed member found by name, and a
+        // new member with a SIRET.
+        let mut tx = s.begin().await.unwrap();
+        let again = tx.upsert_members(campus_id, &members).await.unwrap();
+        assert!(again
+            .iter()
+            .zip(&out)
+            .all(|(a, o)| *a == Upsert::Unchanged(o.id())));
+        let mut next = vec![members[5].clone(), members[5].clone()];
+        next[1].address = Some("1 rue du Port".into());
+        next.push(MemberInput {
+            siret: Some("35600000000048".into()),
+            ..members[7].clone()
+        });
+        let third = tx.upsert_members(campus_id, &next).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(third[0], Upsert::Unchanged(out[5].id()));
+        assert_eq!(third[1], Upsert::Updated(out[5].id()));
+        // A SIRET not known: a new member, even with a known name.
+        assert!(matches!(third[2], Upsert::Created(_)));
+        assert_eq!(changes().await, N + 2);
+    }
+}
+
+/// A streamed postings import of `batches`, committed or rolled back.
+async fn import_postings(
+    s: &Store,
+    batches: Vec<Vec<&domain::postings::Posting>>,
+    commit: bool,
+) -> store::PostingImportCounts {
+    let mut tx = s.begin().await.unwrap();
+    tx.begin_postings_import().await.unwrap();
+    let mut written = 0;
+    for batch in batches {
+        let rows: Vec<_> = batch
+            .into_iter()
+            .map(|p| store::PostingWrite {
+                posting: p,
+                code_insee: Some("97311"),
+                employment_area_code: "0303",
+                departement_code: "973",
+                duplicate_of: None,
+            })
+            .collect();
+        written += tx
+            .stage_postings(&rows)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|w| *w)
+            .count() as u64;
+    }
+    let counts = tx.finish_postings_import(written).await.unwrap();
+    if counts.rows_written > 0 {
+        tx.refresh_posting_aggregates().await.unwrap();
+    }
+    if commit {
+        tx.commit().await.unwrap();
+    } else {
+        tx.rollback().await.unwrap();
+    }
+    counts
+}
+
+#[tokio::test]
+async fn streamed_postings_import_counts_and_deduplicates_over_the_whole_file() {
+    for s in stores("postings_stream").await {
+        load_guyane(&s, "a").await;
+        let a = posting("A", "J1501", "2026-03", &[10]);
+        // Same offer as A under another id, in a later batch.
+        let mut b = posting("B", "J1501", "2026-03", &[10]);
+        b.fingerprint = a.fingerprint.clone();
+        let c = posting("C", "J1501", "2026-04", &[20]);
+        let mut c2 = c.clone();
+        c2.positions = 5;
+        c2.content_hash = "hC2".into();
+        // C repeated across batches: the last one wins, counted once.
+        let counts = import_postings(&s, vec![vec![&c, &a], vec![&b, &c2]], false).await;
+        assert_eq!((counts.new, counts.updated, counts.unchanged), (3, 0, 0));
+        assert_eq!(s.posting_totals().await.unwrap().postings, 0, "rolled back");
+        let counts = import_postings(&s, vec![vec![&c, &a], vec![&b, &c2]], true).await;
+        assert_eq!(
+            (
+                counts.new,
+                counts.updated,
+                counts.unchanged,
+                counts.duplicates
+            ),
+            (3, 0, 0, 1)
+        );
+        let keys = s.posting_keys().await.unwrap();
+        assert_eq!(keys["B"].duplicate_of.as_deref(), Some("A"));
+        assert_eq!(keys["A"].duplicate_of, None);
+        assert_eq!(keys["C"].content_hash, "hC2");
+        let demand = s.posting_demand_in(&["0303".into()], &[]).await.unwrap();
+        assert_eq!(demand.iter().map(|d| d.postings).sum::<i64>(), 2);
+        assert_eq!(demand.iter().map(|d| d.positions).sum::<i64>(), 2 + 5);
+
+        // The same postings again: nothing written. (A file that repeats an
+        // id with two contents rewrites it on every import: each batch is
+        // written as it comes, the last one winning.)
+        let counts = import_postings(&s, vec![vec![&a], vec![&b, &c2]], true).await;
+        assert_eq!(
+            (
+                counts.new,
+                counts.updated,
+                counts.unchanged,
+                counts.rows_written
+            ),
+            (0, 0, 3, 0)
+        );
+        // A file with only B: A, stored, still holds the fingerprint.
+        let counts = import_postings(&s, vec![vec![&b]], true).await;
+        assert_eq!((counts.unchanged, counts.duplicates), (1, 1));
+        // A file where A gets another fingerprint: B becomes the holder
+        // (a stored posting not in the file is re-linked).
+        let mut a2 = a.clone();
+        a2.fingerprint = "other".into();
+        a2.content_hash = "hA2".into();
+        let counts = import_postings(&s, vec![vec![&a2]], true).await;
+        assert_eq!((counts.updated, counts.duplicates), (1, 0));
+        assert_eq!(s.posting_keys().await.unwrap()["B"].duplicate_of, None);
+        assert_eq!(s.posting_totals().await.unwrap().duplicates, 0);
+    }
+}
