@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::{on_pool, on_tx, Result, Store, Tx};
 
 /// Key of the PostgreSQL advisory lock that serialises appends.
-const APPEND_LOCK: i64 = 0x7061_7373_6175_6469; // "passaudi"
+pub(crate) const APPEND_LOCK: i64 = 0x7061_7373_6175_6469; // "passaudi"
 
 /// A new entry; the store numbers and chains it.
 #[derive(Debug, Clone, Default)]
@@ -102,7 +102,7 @@ const AUDIT_SELECT: &str =
 impl Tx {
     /// Takes the append lock (PostgreSQL; SQLite's write transaction already
     /// holds its database lock).
-    async fn lock_audit(&mut self) -> Result<()> {
+    pub(crate) async fn lock_audit(&mut self) -> Result<()> {
         if let Tx::Postgres(t) = self {
             sqlx::query("SELECT pg_advisory_xact_lock($1)")
                 .bind(APPEND_LOCK)

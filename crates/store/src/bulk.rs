@@ -23,6 +23,7 @@ use crate::{now_text, on_tx, Result, StoreError, Tx, Upsert};
 const CHUNK: usize = 1000;
 
 /// Appends one change-log entry per id to `$c`, in multi-row statements.
+/// The caller has taken `Tx::order_changes` first.
 macro_rules! log_changes {
     ($c:expr, $entity:expr, $ids:expr, $at:expr) => {
         for part in $ids.chunks(CHUNK * 4) {
@@ -253,6 +254,8 @@ impl Tx {
         campus_id: i64,
         rows: &[FormationWrite<'_>],
     ) -> Result<Vec<Upsert>> {
+        // Change-log numbers in commit order (see `order_changes`).
+        self.order_changes().await?;
         let now = now_text();
         let mut out = Vec::with_capacity(rows.len());
         for chunk in chunks(rows, |w, _| vec![w.key.clone()]) {
@@ -564,6 +567,8 @@ impl Tx {
         campus_id: i64,
         rows: &[MemberInput],
     ) -> Result<Vec<Upsert>> {
+        // Change-log numbers in commit order (see `order_changes`).
+        self.order_changes().await?;
         let stored: Vec<MemberStored> = rows.iter().map(member_stored).collect();
         let now = now_text();
         let mut out = Vec::with_capacity(rows.len());

@@ -167,8 +167,20 @@ pub(crate) fn formation_tuple(f: &FormationInput) -> FormationTuple {
 }
 
 impl Tx {
+    /// Makes the change log's numbers follow commit order. Followers read
+    /// the log from the last number they applied: on PostgreSQL two
+    /// transactions may draw numbers 10 and 11 and commit 11 first, and a
+    /// follower that read 11 would never see 10. Writers therefore take the
+    /// append lock (the audit log's, which every audited write takes anyway)
+    /// before drawing a number, and hold it until commit. SQLite's write
+    /// transaction already holds the database lock.
+    pub(crate) async fn order_changes(&mut self) -> Result<()> {
+        self.lock_audit().await
+    }
+
     /// Appends to the change log, so that every server's index follows.
     pub async fn log_change(&mut self, entity: &str, entity_id: &str) -> Result<()> {
+        self.order_changes().await?;
         on_tx!(self, |c| {
             sqlx::query("INSERT INTO change_log (entity, entity_id, at) VALUES ($1, $2, $3)")
                 .bind(entity)
@@ -320,6 +332,9 @@ impl Tx {
     /// upsert keyed on them cannot change); `NotFound` when it does not
     /// exist, `Conflict` when the new SIRET or UAI is another member's.
     pub async fn update_member(&mut self, id: i64, m: &MemberInput) -> Result<Upsert> {
+        // Before any row is locked, so that writers always take the locks
+        // in the same order (see `order_changes`).
+        self.order_changes().await?;
         let t = member_stored(m);
         let now = now_text();
         let result = on_tx!(self, |c| {
