@@ -121,7 +121,13 @@ impl App {
 
     /// Removes a role: managers of its campus, or network admins. Takes
     /// effect on the holder's next request.
-    pub async fn revoke_grant(&self, actor: &Actor, grant_id: i64) -> Result<(), AppError> {
+    /// Returns the slug of the grant's campus (`None` for a network role),
+    /// so that the page can go back to where the role was listed.
+    pub async fn revoke_grant(
+        &self,
+        actor: &Actor,
+        grant_id: i64,
+    ) -> Result<Option<String>, AppError> {
         let grant = self
             .store
             .grant(grant_id)
@@ -149,7 +155,7 @@ impl App {
         event.entity_id = Some(grant.user_id.to_string());
         self.audit_in(&mut tx, actor, event).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(grant.campus_slug)
     }
 
     /// Disables or re-enables an account (network admins); disabling ends

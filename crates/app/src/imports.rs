@@ -243,13 +243,7 @@ impl App {
         };
         // Everything an offer is checked against is read once, so that a
         // file of 200,000 offers costs no look-up query per offer.
-        let levels: HashMap<i64, Option<i64>> = self
-            .store
-            .all_certifications()
-            .await?
-            .into_iter()
-            .map(|c| (c.code, c.level))
-            .collect();
+        let levels = self.certification_levels().await?;
         let cert_romes = self.store.certification_rome_map().await?;
         let mut providers =
             ProviderIndex::new(&self.store.members(campus.id, false).await?, &communes);
@@ -576,6 +570,17 @@ impl App {
         Ok((out, skipped))
     }
 
+    /// The level of every certification, by code, read once per import.
+    async fn certification_levels(&self) -> Result<HashMap<i64, Option<i64>>, ImportError> {
+        Ok(self
+            .store
+            .all_certifications()
+            .await?
+            .into_iter()
+            .map(|c| (c.code, c.level))
+            .collect())
+    }
+
     /// Imports members from a spreadsheet into a campus.
     pub async fn import_members_sheet(
         &self,
@@ -639,13 +644,7 @@ impl App {
         // Everything a row is checked against is read once, so that a file
         // of 200,000 rows costs no look-up query per row.
         let communes: HashSet<String> = self.store.commune_codes().await?.into_iter().collect();
-        let levels: HashMap<i64, Option<i64>> = self
-            .store
-            .all_certifications()
-            .await?
-            .into_iter()
-            .map(|c| (c.code, c.level))
-            .collect();
+        let levels = self.certification_levels().await?;
         let romes = self.store.certification_rome_map().await?;
         let members = self.store.members(campus.id, false).await?;
         let mut by_siret = HashMap::new();

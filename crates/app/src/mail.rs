@@ -307,6 +307,13 @@ impl App {
         Ok(user_id)
     }
 
+    /// The latest mail of the outbox, newest first (network admins and the
+    /// operator at the command line).
+    pub async fn outbox(&self, actor: &Actor, limit: i64) -> Result<Vec<store::MailRow>, AppError> {
+        authorize(actor, Action::Manage, Resource::Network)?;
+        Ok(self.store.outbox(limit.clamp(1, 10_000)).await?)
+    }
+
     /// An organisation asks to join a campus (anyone may ask; limited per
     /// address). Its identifiers are checked like a member's.
     pub async fn request_join(

@@ -339,6 +339,13 @@ impl App {
         }))
     }
 
+    /// The actor's own learner profile, if they have one.
+    pub async fn my_profile(&self, actor: &Actor) -> Result<Option<store::ProfileRow>, AppError> {
+        let user_id = actor.user_id().ok_or(AppError::Unauthorized)?;
+        authorize(actor, Action::ReadPrivate, Resource::Account(user_id))?;
+        Ok(self.store.profile(user_id).await?)
+    }
+
     /// Updates the actor's name and, for learners, their profile.
     pub async fn update_profile(&self, actor: &Actor, p: &ProfileInput) -> Result<(), AppError> {
         let user_id = actor.user_id().ok_or(AppError::Unauthorized)?;

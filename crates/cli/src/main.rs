@@ -754,7 +754,11 @@ async fn admin(config: Config, c: AdminCommand) -> anyhow::Result<()> {
             println!("{}", password.unwrap_or_default());
         }
         AdminCommand::Outbox { limit } => {
-            for m in app.store.outbox(limit).await? {
+            for m in app
+                .outbox(&app::Actor::operator(), limit)
+                .await
+                .map_err(app_error)?
+            {
                 println!(
                     "--- n° {} — {} — à : {} — {}\nObjet : {}\n\n{}",
                     m.id,

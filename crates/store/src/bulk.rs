@@ -14,8 +14,8 @@ use std::collections::{HashMap, HashSet};
 use domain::network::{FormationInput, MemberInput, SessionInput};
 
 use crate::network::{
-    formation_tuple, member_stored, opt_date, FormationTuple, MemberStored, SessionTuple,
-    UPDATE_MEMBER,
+    formation_tuple, member_stored, opt_date, update_member_row, FormationTuple, MemberStored,
+    SessionTuple,
 };
 use crate::{now_text, on_tx, Result, StoreError, Tx, Upsert};
 
@@ -666,25 +666,7 @@ impl Tx {
                     outcomes.push(Some(Upsert::Unchanged(id)));
                     continue;
                 }
-                sqlx::query(UPDATE_MEMBER)
-                    .bind(&t.name)
-                    .bind(&t.kind)
-                    .bind(&t.siret)
-                    .bind(&t.uai)
-                    .bind(&t.code_insee)
-                    .bind(&t.address)
-                    .bind(&t.postcode)
-                    .bind(&t.website)
-                    .bind(&t.description)
-                    .bind(&t.joined_on)
-                    .bind(&t.left_on)
-                    .bind(&t.status)
-                    .bind(t.invented)
-                    .bind(now)
-                    .bind(id)
-                    .execute(&mut *c)
-                    .await
-                    .map_err(conflict)?;
+                update_member_row!(c, t, now, id);
                 outcomes.push(Some(Upsert::Updated(id)));
             }
             // New members in one statement; their ids come back with their
@@ -752,13 +734,4 @@ struct IdMember {
     id: i64,
     #[sqlx(flatten)]
     member: MemberStored,
-}
-
-fn conflict(e: sqlx::Error) -> StoreError {
-    match &e {
-        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(
-            "ce SIRET ou cet UAI est déjà celui d'un autre membre du campus".into(),
-        ),
-        _ => StoreError::Db(e),
-    }
 }

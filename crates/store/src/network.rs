@@ -113,6 +113,44 @@ pub(crate) const UPDATE_MEMBER: &str = "UPDATE members SET name = $1, kind = $2,
     address = $6, postcode = $7, website = $8, description = $9, joined_on = $10, left_on = $11, status = $12, \
     invented = $13, updated_at = $14 WHERE id = $15";
 
+/// Writes a member's stored fields over row `id` on connection `$c` (one
+/// body per backend, as `on_tx!` compiles it); a SIRET or UAI taken by
+/// another member of the campus is a `Conflict`.
+macro_rules! update_member_row {
+    ($c:expr, $t:expr, $now:expr, $id:expr) => {
+        sqlx::query($crate::network::UPDATE_MEMBER)
+            .bind(&$t.name)
+            .bind(&$t.kind)
+            .bind(&$t.siret)
+            .bind(&$t.uai)
+            .bind(&$t.code_insee)
+            .bind(&$t.address)
+            .bind(&$t.postcode)
+            .bind(&$t.website)
+            .bind(&$t.description)
+            .bind(&$t.joined_on)
+            .bind(&$t.left_on)
+            .bind(&$t.status)
+            .bind($t.invented)
+            .bind($now)
+            .bind($id)
+            .execute(&mut *$c)
+            .await
+            .map_err($crate::network::member_conflict)?
+    };
+}
+pub(crate) use update_member_row;
+
+/// A unique violation on a member's SIRET or UAI, said plainly.
+pub(crate) fn member_conflict(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(
+            "ce SIRET ou cet UAI est déjà celui d'un autre membre du campus".into(),
+        ),
+        _ => StoreError::Db(e),
+    }
+}
+
 pub(crate) fn member_stored(m: &MemberInput) -> MemberStored {
     MemberStored {
         name: m.name.trim().to_owned(),
@@ -346,32 +384,7 @@ impl Tx {
                 None => return Err(StoreError::NotFound(format!("membre {id}"))),
                 Some(s) if s == t => Upsert::Unchanged(id),
                 Some(_) => {
-                    sqlx::query(UPDATE_MEMBER)
-                        .bind(&t.name)
-                        .bind(&t.kind)
-                        .bind(&t.siret)
-                        .bind(&t.uai)
-                        .bind(&t.code_insee)
-                        .bind(&t.address)
-                        .bind(&t.postcode)
-                        .bind(&t.website)
-                        .bind(&t.description)
-                        .bind(&t.joined_on)
-                        .bind(&t.left_on)
-                        .bind(&t.status)
-                        .bind(t.invented)
-                        .bind(&now)
-                        .bind(id)
-                        .execute(&mut *c)
-                        .await
-                        .map_err(|e| {
-                            match &e {
-                        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(
-                            "ce SIRET ou cet UAI est déjà celui d'un autre membre du campus".into(),
-                        ),
-                        _ => StoreError::Db(e),
-                    }
-                        })?;
+                    update_member_row!(c, t, &now, id);
                     Upsert::Updated(id)
                 }
             }

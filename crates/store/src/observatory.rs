@@ -363,67 +363,6 @@ impl Store {
 }
 
 impl Tx {
-    /// Inserts or updates postings (by id).
-    pub async fn upsert_postings(&mut self, rows: &[PostingWrite<'_>]) -> Result<()> {
-        let now = now_text();
-        on_tx!(self, |c| {
-            bulk_insert!(
-                c,
-                "INSERT INTO postings (id, content_hash, fingerprint, duplicate_of, origin, code_rome, title, code_insee, \
-                 employment_area_code, departement_code, month, contract, positions, skills, synthetic, imported_at) ",
-                " ON CONFLICT (id) DO UPDATE SET content_hash = excluded.content_hash, fingerprint = excluded.fingerprint, \
-                 duplicate_of = excluded.duplicate_of, origin = excluded.origin, code_rome = excluded.code_rome, \
-                 title = excluded.title, code_insee = excluded.code_insee, employment_area_code = excluded.employment_area_code, \
-                 departement_code = excluded.departement_code, month = excluded.month, contract = excluded.contract, \
-                 positions = excluded.positions, skills = excluded.skills, synthetic = excluded.synthetic, \
-                 imported_at = excluded.imported_at",
-                16,
-                rows,
-                |b, r| {
-                    let p = r.posting;
-                    let skills = p
-                        .skills
-                        .iter()
-                        .map(i64::to_string)
-                        .collect::<Vec<_>>()
-                        .join(" ");
-                    b.push_bind(&p.id)
-                        .push_bind(&p.content_hash)
-                        .push_bind(&p.fingerprint)
-                        .push_bind(r.duplicate_of)
-                        .push_bind(&p.origin)
-                        .push_bind(&p.code_rome)
-                        .push_bind(&p.title)
-                        .push_bind(r.code_insee)
-                        .push_bind(r.employment_area_code)
-                        .push_bind(r.departement_code)
-                        .push_bind(&p.month)
-                        .push_bind(&p.contract)
-                        .push_bind(p.positions)
-                        .push_bind(skills)
-                        .push_bind(p.synthetic)
-                        .push_bind(now.clone());
-                }
-            );
-        });
-        Ok(())
-    }
-
-    /// Points stored postings to another holder of their fingerprint (or to
-    /// none).
-    pub async fn relink_postings(&mut self, rows: &[(&str, Option<&str>)]) -> Result<()> {
-        on_tx!(self, |c| {
-            for (id, dup) in rows {
-                sqlx::query("UPDATE postings SET duplicate_of = $1 WHERE id = $2")
-                    .bind(*dup)
-                    .bind(*id)
-                    .execute(&mut *c)
-                    .await?;
-            }
-        });
-        Ok(())
-    }
-
     /// Rebuilds the posting aggregates from the posting table, duplicates
     /// and postings without a ROME code left out. Postings are counted
     /// under the ROME v3 fiche (`code_rome_parent`) of their ROME 4.0 code,

@@ -553,29 +553,12 @@ async fn observatory_tension_values_postings_and_aggregates() {
         // Postings: upsert by id, duplicates and postings without a ROME
         // code left out of the aggregates.
         let a = posting("A", "J1501", "2026-03", &[10, 20]);
-        let b = posting("B", "J1501", "2026-03", &[20]);
+        // The same offer as A under another id: a duplicate.
+        let mut b = posting("B", "J1501", "2026-03", &[20]);
+        b.fingerprint = a.fingerprint.clone();
         let mut c = posting("C", "J1501", "2026-04", &[20]);
         c.code_rome = None;
-        let write = |p| store::PostingWrite {
-            posting: p,
-            code_insee: Some("97311"),
-            employment_area_code: "0303",
-            departement_code: "973",
-            duplicate_of: None,
-        };
-        let mut tx = s.begin().await.unwrap();
-        tx.upsert_postings(&[
-            write(&a),
-            store::PostingWrite {
-                duplicate_of: Some("A"),
-                ..write(&b)
-            },
-            write(&c),
-        ])
-        .await
-        .unwrap();
-        tx.refresh_posting_aggregates().await.unwrap();
-        tx.commit().await.unwrap();
+        import_postings(&s, vec![vec![&a, &b, &c]], true).await;
         let demand = s.posting_demand_in(&["0303".into()], &[]).await.unwrap();
         assert_eq!(demand.len(), 1);
         assert_eq!(
@@ -593,10 +576,9 @@ async fn observatory_tension_values_postings_and_aggregates() {
         let keys = s.posting_keys().await.unwrap();
         assert_eq!(keys["B"].duplicate_of.as_deref(), Some("A"));
         // B stops being a duplicate: counted again.
-        let mut tx = s.begin().await.unwrap();
-        tx.relink_postings(&[("B", None)]).await.unwrap();
-        tx.refresh_posting_aggregates().await.unwrap();
-        tx.commit().await.unwrap();
+        b.fingerprint = "autre".into();
+        b.content_hash = "hB2".into();
+        import_postings(&s, vec![vec![&b]], true).await;
         let demand = s.posting_demand_in(&[], &["973".into()]).await.unwrap();
         assert_eq!(demand[0].postings, 2);
         let totals = s.posting_totals().await.unwrap();

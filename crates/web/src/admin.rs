@@ -147,13 +147,9 @@ async fn revoke(
     RequestActor(actor): RequestActor,
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
-    let back = match app.store.grant(id).await.map_err(AppError::from)? {
-        Some(g) => g.campus_slug.map_or_else(
-            || "/admin/comptes".to_owned(),
-            |s| format!("/campus/{s}/comptes"),
-        ),
+    let back = match app.revoke_grant(&actor, id).await? {
+        Some(slug) => format!("/campus/{slug}/comptes"),
         None => "/admin/comptes".to_owned(),
     };
-    app.revoke_grant(&actor, id).await?;
     Ok(crate::redirect::see_other(&back))
 }

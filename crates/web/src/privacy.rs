@@ -252,7 +252,7 @@ async fn profile_page(
             "/connexion?suivant=%2Fcompte%2Fprofil",
         ));
     };
-    let profile = app.store.profile(p.user_id).await.map_err(AppError::from)?;
+    let profile = app.my_profile(&actor).await?;
     let mut f = FormState::default();
     f.values.insert("nom".into(), p.display_name.clone());
     if let Some(x) = &profile {
