@@ -637,10 +637,12 @@ impl App {
         bytes: &[u8],
         campus_slug: &str,
     ) -> Result<ImportReport, ImportError> {
+        let started = std::time::Instant::now();
         let campus = self.campus(campus_slug).await?;
         let table = read_sheet(file, bytes)?;
         let rows = sheet::formations_from_table(&table).map_err(|e| refused_cells(file, &e))?;
         drop(table);
+        tracing::debug!(elapsed = ?started.elapsed(), rows = rows.len(), "formations read");
         // Everything a row is checked against is read once, so that a file
         // of 200,000 rows costs no look-up query per row.
         let communes: HashSet<String> = self.store.commune_codes().await?.into_iter().collect();
@@ -714,6 +716,7 @@ impl App {
         if !errors.is_empty() {
             return Err(refused_cells(file, &errors));
         }
+        tracing::debug!(elapsed = ?started.elapsed(), "formations checked");
         let mut report = ImportReport::default();
         let mut tx = self.store.begin().await?;
         tx.bulk_cache(Some(IMPORT_CACHE_MIB)).await?;
@@ -750,7 +753,9 @@ impl App {
         )
         .await?;
         tx.bulk_cache(None).await?;
+        tracing::debug!(elapsed = ?started.elapsed(), "formations written");
         tx.commit().await?;
+        tracing::debug!(elapsed = ?started.elapsed(), "formations committed");
         self.catch_up_index().await?;
         Ok(report)
     }

@@ -11,6 +11,7 @@ pub mod error;
 pub mod imports;
 pub mod indexer;
 pub mod mail;
+pub mod maintenance;
 pub mod map;
 pub mod observatory;
 pub mod outcomes;
@@ -27,8 +28,17 @@ use std::sync::Arc;
 pub use config::Config;
 pub use error::AppError;
 pub use policy::{Action, Actor, Resource};
-pub use search::SearchIndex;
-pub use store::Store;
+use search::SearchIndex;
+use store::Store;
+
+/// The rows the use cases return, for the pages, the API and the command
+/// line, which do not depend on `store` themselves.
+pub mod rows {
+    pub use store::{
+        AnswerRow, AuditRow, CampaignRow, CampusRow, DatasetRow, FormationRow, JoinRequestInput,
+        JoinRequestRow, MemberRow, OccupationRow, PrivacyRequestRow, SkillRow, Upsert,
+    };
+}
 
 /// Codes and names of the départements, shared.
 type DepartementNames = Arc<Vec<(String, String)>>;
@@ -37,8 +47,10 @@ type DepartementNames = Arc<Vec<(String, String)>>;
 /// configuration. Cheap to clone.
 #[derive(Clone)]
 pub struct App {
-    pub store: Store,
-    pub index: Arc<SearchIndex>,
+    /// Private: every access to campus data goes through a use case and
+    /// its policy (`testing` builds expose it to tests, see [`App::store`]).
+    store: Store,
+    index: Arc<SearchIndex>,
     pub config: Arc<Config>,
     /// Names of the départements, read once: every catalogue search labels
     /// its facets with them. Cleared when reference data changes.
@@ -86,6 +98,14 @@ impl App {
 }
 
 impl App {
+    /// The store, for tests that prepare or inspect data beneath the use
+    /// cases. Not in production builds: pages, API and command line go
+    /// through the use cases.
+    #[cfg(feature = "testing")]
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
     fn cached_departements(&self) -> Option<DepartementNames> {
         self.departements
             .read()

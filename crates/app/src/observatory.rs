@@ -902,6 +902,42 @@ impl App {
             .await
     }
 
+    /// The certifications the campus' formations prepare, (code, label)
+    /// by code: the choices of the observatory's « what if » form.
+    pub async fn what_if_certifications(
+        &self,
+        actor: &Actor,
+        campus_slug: &str,
+    ) -> Result<Vec<(i64, String)>, AppError> {
+        let campus = self.campus(campus_slug).await?;
+        authorize(actor, Action::ReadAggregate, Resource::Campus(campus.id))?;
+        let mut certifications: Vec<(i64, String)> = self
+            .store
+            .formations(campus.id, Visibility::All, None)
+            .await?
+            .into_iter()
+            .filter_map(|f| {
+                Some((
+                    f.certification_code?,
+                    f.certification_label.unwrap_or(f.title),
+                ))
+            })
+            .collect();
+        certifications.sort();
+        certifications.dedup_by_key(|c| c.0);
+        Ok(certifications)
+    }
+
+    /// Commune code → zone d'emploi code, for the postings benchmark's
+    /// baseline (public reference data).
+    pub async fn commune_zones(&self) -> Result<HashMap<String, String>, AppError> {
+        let (places, _) = self.store.commune_places().await?;
+        Ok(places
+            .into_iter()
+            .map(|(code, (ze, _))| (code, ze))
+            .collect())
+    }
+
     /// One table of the observatory as a CSV or ODS file. Exports never
     /// carry a suppressed survey cell, whoever asks.
     pub async fn observatory_export(

@@ -89,6 +89,22 @@ impl App {
         Ok(self.store.campaigns(campus.id).await?)
     }
 
+    /// One campaign of a campus, for whoever may read the campus'
+    /// campaigns or answer it for one of its members.
+    pub async fn answerable_campaign(
+        &self,
+        actor: &Actor,
+        slug: &str,
+        id: i64,
+    ) -> Result<CampaignRow, AppError> {
+        let (campus, campaign) = self.campaign_of(slug, id).await?;
+        if !allows(actor, Action::ReadAggregate, Resource::Campus(campus.id)) {
+            // The same test as `survey_respondents`: writes for a member.
+            self.survey_respondents(actor, slug, id).await?;
+        }
+        Ok(campaign)
+    }
+
     async fn campaign_of(
         &self,
         slug: &str,

@@ -51,7 +51,7 @@ async fn a_keyed_chain_verifies_and_its_anchored_head_reveals_a_rollback() {
         let at5 = v.head.clone().unwrap();
         assert_eq!(at5.seq, 5);
         assert_eq!(app.audit_head().await.unwrap(), Ok(at5.clone()));
-        let entries = app.store.audit_after(0, 10).await.unwrap();
+        let entries = app.store().audit_after(0, 10).await.unwrap();
         assert!(entries.iter().all(|e| e.chain_version == V2));
         let hash5 = entries[4].hash.clone();
 
@@ -96,11 +96,11 @@ async fn a_keyed_chain_verifies_and_its_anchored_head_reveals_a_rollback() {
         // …while an attacker with database access but without the key kept
         // the head at 5. They remove the entries after it and put that head
         // back: the chain and its head hold (that, alone, cannot be seen)…
-        tamper_audit(&app.store, "DELETE FROM audit_log WHERE seq > 5")
+        tamper_audit(app.store(), "DELETE FROM audit_log WHERE seq > 5")
             .await
             .unwrap();
         tamper_audit(
-            &app.store,
+            app.store(),
             &format!(
                 "UPDATE audit_head SET seq = 5, hash = '{hash5}', mac = '{}'",
                 at5.mac
@@ -131,7 +131,7 @@ async fn a_cut_end_is_reported_and_stays_visible_after_new_entries() {
         record(&app, 5).await;
         // Triggers dropped, the last two entries removed: the chain before
         // them still links, the signed head does not let it pass.
-        tamper_audit(&app.store, "DELETE FROM audit_log WHERE seq >= 4")
+        tamper_audit(app.store(), "DELETE FROM audit_log WHERE seq >= 4")
             .await
             .unwrap();
         let v = app.verify_audit().await.unwrap();
@@ -151,7 +151,7 @@ async fn a_removed_head_is_reported() {
     for url in backend_urls("audit_no_head").await {
         let app = open(&url, key(1)).await;
         record(&app, 2).await;
-        tamper_audit(&app.store, "DELETE FROM audit_head")
+        tamper_audit(app.store(), "DELETE FROM audit_head")
             .await
             .unwrap();
         let v = app.verify_audit().await.unwrap();
@@ -181,7 +181,7 @@ async fn another_key_does_not_verify_and_is_told_apart_from_a_forged_head() {
         // A head forged without the key: reported, but the right key still
         // fits (it sealed the last entry), so servers keep running.
         tamper_audit(
-            &app.store,
+            app.store(),
             &format!("UPDATE audit_head SET mac = '{GENESIS}'"),
         )
         .await
@@ -239,12 +239,12 @@ async fn upgraded(url: &str, keyed: usize) -> App {
 /// Replaces entry `seq` by `sql`, as an attacker without the key could.
 async fn replace(app: &App, seq: i64, sql: &str) {
     tamper_audit(
-        &app.store,
+        app.store(),
         &format!("DELETE FROM audit_log WHERE seq = {seq}"),
     )
     .await
     .unwrap();
-    execute_as_application(&app.store, sql).await.unwrap();
+    execute_as_application(app.store(), sql).await.unwrap();
 }
 
 #[tokio::test]
@@ -253,7 +253,7 @@ async fn entries_written_before_the_key_still_verify_and_are_pinned_by_the_keyed
         let app = upgraded(&url, 1).await;
         let v = app.verify_audit().await.unwrap();
         assert_eq!((v.entries, v.broken.clone()), (4, None), "{v:?}");
-        let log = app.store.audit_after(0, 10).await.unwrap();
+        let log = app.store().audit_after(0, 10).await.unwrap();
         let versions: Vec<i32> = log.iter().map(|e| e.chain_version).collect();
         assert_eq!(versions, [V1, V1, V1, V2]);
         // Entries 2 and 3 rewritten consistently still chain together, but
@@ -271,7 +271,7 @@ async fn entries_written_before_the_key_still_verify_and_are_pinned_by_the_keyed
 async fn keyed_entries_cannot_be_downgraded_to_unkeyed_ones() {
     for url in backend_urls("audit_downgrade").await {
         let app = upgraded(&url, 2).await;
-        let log = app.store.audit_after(0, 10).await.unwrap();
+        let log = app.store().audit_after(0, 10).await.unwrap();
         // The last keyed entry recomputed without the key: refused after a
         // keyed one.
         let (_, sql5) = unkeyed(5, &log[3].hash, "réécrit");

@@ -318,6 +318,12 @@ enum ExportCommand {
     },
 }
 
+/// mimalloc rather than the system allocator: imports and the search index
+/// allocate and free millions of small strings, and glibc's malloc spent a
+/// third of a 200,000-row import consolidating and unlinking chunks.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -509,9 +515,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Migrate => {
-            let store =
-                store::Store::connect(&config(cli.database_url, false)?.database_url).await?;
-            store.migrate().await?;
+            app::maintenance::migrate(&config(cli.database_url, false)?.database_url).await?;
             println!("Migrations appliquées.");
         }
         Command::Reindex => {
@@ -523,10 +527,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Admin(c) => admin(config(cli.database_url, false)?, c).await?,
         Command::Backup { file } => {
             let config = config(cli.database_url, false)?;
-            let store = store::Store::connect(&config.database_url).await?;
-            store.migrate().await?;
-            store
-                .backup_to(&config.database_url, &file)
+            app::maintenance::backup(&config.database_url, &file)
                 .await
                 .with_context(|| format!("sauvegarde vers {}", file.display()))?;
             let app = open(config).await?;
@@ -540,15 +541,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Restore { file } => {
             let config = config(cli.database_url, false)?;
-            store::backup::restore(&config.database_url, &file)
+            app::maintenance::restore(&config.database_url, &file)
                 .await
                 .with_context(|| format!("restauration depuis {}", file.display()))?;
-            // The local search index describes the replaced data.
-            let index = Config::default_index_dir(&config.database_url);
-            if store::backup::sqlite_path(&config.database_url).is_some() && index.exists() {
-                std::fs::remove_dir_all(&index)
-                    .with_context(|| format!("suppression de l'index {}", index.display()))?;
-            }
             let app = open(config).await?;
             app.audit(&app::Actor::operator(), app::audit::Event::new("restore"))
                 .await
@@ -660,7 +655,7 @@ async fn open_for_audit(mut config: Config) -> anyhow::Result<App> {
 }
 
 async fn open_app(config: Config) -> anyhow::Result<App> {
-    let url = store::redact(&config.database_url);
+    let url = app::maintenance::redact(&config.database_url);
     App::open(config)
         .await
         .with_context(|| format!("ouverture de la base {url}"))
@@ -946,10 +941,10 @@ async fn import_referentiels(app: &App, dir: &Path) -> anyhow::Result<()> {
     let mut changed = false;
     for r in &reports {
         match r.outcome {
-            store::DatasetOutcome::Unchanged => {
+            app::maintenance::DatasetOutcome::Unchanged => {
                 println!("{} ({}) : inchangé, rien à faire.", r.title, r.version)
             }
-            store::DatasetOutcome::Loaded { rows } => {
+            app::maintenance::DatasetOutcome::Loaded { rows } => {
                 changed = true;
                 println!("{} ({}) : {rows} lignes chargées", r.title, r.version);
                 for (what, n) in &r.counts {
@@ -1363,15 +1358,15 @@ async fn analyse(config: Config, c: AnalyseCommand) -> anyhow::Result<ExitCode> 
 /// writes the commune → zone table the DuckDB baseline joins with.
 async fn bench_postings(config: Config, file: &Path, areas_out: &Path) -> anyhow::Result<ExitCode> {
     let app = open(config).await?;
-    let (places, _) = app.store.commune_places().await?;
+    let zones = app.commune_zones().await?;
     let mut out = csv::Writer::from_path(areas_out)?;
     out.write_record(["commune", "zone"])?;
-    for (code, (ze, _)) in &places {
+    for (code, ze) in &zones {
         out.write_record([code, ze])?;
     }
     out.flush()?;
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    let area = |c: &str| places.get(c).map(|p| p.0.as_str());
+    let area = |c: &str| zones.get(c).map(String::as_str);
     // Timed as DuckDB is (bench/observatory.sh): from the file on disk to the
     // counted groups, median of five runs; the groups' checksum (FNV-1a 64 of
     // "rome\tzone\tmonth\tcount", summed) is recomputed there from DuckDB's.

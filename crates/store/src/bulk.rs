@@ -13,6 +13,7 @@ use std::collections::{HashMap, HashSet};
 
 use domain::network::{FormationInput, MemberInput, SessionInput};
 
+use crate::multirow::{Bulk, KeyLookup, Rows};
 use crate::network::{
     formation_tuple, member_stored, opt_date, update_member_row, FormationTuple, MemberStored,
     SessionTuple,
@@ -25,17 +26,16 @@ const CHUNK: usize = 1000;
 /// Appends one change-log entry per id to `$c`, in multi-row statements.
 /// The caller has taken `Tx::order_changes` first.
 macro_rules! log_changes {
-    ($c:expr, $entity:expr, $ids:expr, $at:expr) => {
-        for part in $ids.chunks(CHUNK * 4) {
-            let mut qb = sqlx::QueryBuilder::new("INSERT INTO change_log (entity, entity_id, at) ");
-            qb.push_values(part, |mut b, id| {
-                b.push_bind($entity)
-                    .push_bind(id.to_string())
-                    .push_bind($at);
-            });
-            qb.build().execute(&mut *$c).await?;
+    ($c:expr, $entity:expr, $ids:expr, $at:expr) => {{
+        let mut rows = Rows::new("INSERT INTO change_log (entity, entity_id, at)", 3, "");
+        for id in $ids.iter() {
+            rows.row()
+                .text(Some($entity))
+                .owned(Some(id.to_string()))
+                .text(Some($at));
         }
-    };
+        $c.write_rows(&rows).await?;
+    }};
 }
 
 /// One formation of [`Tx::upsert_formations`].
@@ -273,17 +273,18 @@ impl Tx {
     ) -> Result<Vec<Upsert>> {
         on_tx!(self, |c| {
             // The ids and digests stored for these keys.
-            let mut qb = sqlx::QueryBuilder::new(
-                "SELECT id, external_key, digest FROM formations WHERE campus_id = ",
-            );
-            qb.push_bind(campus_id).push(" AND external_key IN (");
-            let mut sep = qb.separated(", ");
-            for p in chunk {
-                sep.push_bind(p.key);
-            }
-            qb.push(")");
-            let found: Vec<(i64, String, Option<String>)> =
-                qb.build_query_as().fetch_all(&mut *c).await?;
+            let keys: Vec<&str> = chunk.iter().map(|p| p.key).collect();
+            let found: Vec<(i64, String, Option<String>)> = c
+                .fetch_by_keys(
+                    KeyLookup::new(
+                        "formations",
+                        "t.id, t.external_key, t.digest",
+                        "external_key",
+                        campus_id,
+                    ),
+                    &keys,
+                )
+                .await?;
             let found: HashMap<String, (i64, Option<Digests>)> = found
                 .into_iter()
                 .map(|(id, key, d)| (key, (id, d.as_deref().and_then(parse_digest))))
@@ -439,32 +440,34 @@ impl Tx {
             // their keys (RETURNING promises no order).
             let mut new_ids: HashMap<String, i64> = HashMap::new();
             if !created.is_empty() {
-                let mut qb = sqlx::QueryBuilder::new(
+                let mut rows = Rows::new(
                     "INSERT INTO formations (campus_id, external_key, title, certification_code, level, pathway, \
                      modality, provider_id, site_code_insee, capacity, duration_hours, description, status, invented, \
-                     created_at, updated_at, digest) ",
+                     created_at, updated_at, digest)",
+                    17,
+                    "RETURNING id, external_key",
                 );
-                qb.push_values(&created, |mut b, (p, d, t)| {
-                    b.push_bind(campus_id)
-                        .push_bind(p.key)
-                        .push_bind(&t.0)
-                        .push_bind(t.1)
-                        .push_bind(t.2)
-                        .push_bind(&t.3)
-                        .push_bind(&t.4)
-                        .push_bind(t.5)
-                        .push_bind(&t.6)
-                        .push_bind(t.7)
-                        .push_bind(t.8)
-                        .push_bind(&t.9)
-                        .push_bind(&t.10)
-                        .push_bind(t.11)
-                        .push_bind(now)
-                        .push_bind(now)
-                        .push_bind(d);
-                });
-                qb.push(" RETURNING id, external_key");
-                let rows: Vec<(i64, String)> = qb.build_query_as().fetch_all(&mut *c).await?;
+                for (p, d, t) in &created {
+                    rows.row()
+                        .int(campus_id)
+                        .text(Some(p.key))
+                        .text(Some(&t.0))
+                        .int(t.1)
+                        .int(t.2)
+                        .text(Some(&t.3))
+                        .text(Some(&t.4))
+                        .int(t.5)
+                        .text(t.6.as_deref())
+                        .int(t.7)
+                        .int(t.8)
+                        .text(t.9.as_deref())
+                        .text(Some(&t.10))
+                        .bool(t.11)
+                        .text(Some(now))
+                        .text(Some(now))
+                        .text(Some(d));
+                }
+                let rows: Vec<(i64, String)> = c.write_rows_returning(&rows).await?;
                 new_ids = rows.into_iter().map(|(id, k)| (k, id)).collect();
             }
             let mut written: Vec<(i64, &Prepared<'_>, bool)> = Vec::new();
@@ -513,45 +516,40 @@ impl Tx {
                 qb.push(")");
                 qb.build().execute(&mut *c).await?;
             }
-            let romes: Vec<(i64, &(String, bool))> = written
-                .iter()
-                .flat_map(|(id, p, _)| p.rome.iter().map(move |r| (*id, *r)))
-                .collect();
-            for part in romes.chunks(CHUNK * 4) {
-                let mut qb = sqlx::QueryBuilder::new(
-                    "INSERT INTO formation_romes (formation_id, code_rome, derived) ",
-                );
-                qb.push_values(part, |mut b, (id, (code, derived))| {
-                    b.push_bind(*id).push_bind(code).push_bind(*derived);
-                });
-                qb.build().execute(&mut *c).await?;
+            let mut romes = Rows::new(
+                "INSERT INTO formation_romes (formation_id, code_rome, derived)",
+                3,
+                "",
+            );
+            let mut sessions = Rows::new(
+                "INSERT INTO sessions (formation_id, starts_on, ends_on, places)",
+                4,
+                "",
+            );
+            let mut notes = Rows::new(
+                "INSERT INTO formation_notes (formation_id, field, message)",
+                3,
+                "",
+            );
+            for (id, p, _) in &written {
+                for (code, derived) in &p.rome {
+                    romes.row().int(*id).text(Some(code)).bool(*derived);
+                }
+                for (s, e, n) in p.sess.iter().flatten() {
+                    sessions
+                        .row()
+                        .int(*id)
+                        .text(Some(s))
+                        .text(e.as_deref())
+                        .int(*n);
+                }
+                for (f, m) in p.notes.iter().flatten() {
+                    notes.row().int(*id).text(Some(f)).text(Some(m));
+                }
             }
-            let sessions: Vec<(i64, &SessionTuple)> = written
-                .iter()
-                .flat_map(|(id, p, _)| p.sess.iter().flatten().map(move |s| (*id, s)))
-                .collect();
-            for part in sessions.chunks(CHUNK * 4) {
-                let mut qb = sqlx::QueryBuilder::new(
-                    "INSERT INTO sessions (formation_id, starts_on, ends_on, places) ",
-                );
-                qb.push_values(part, |mut b, (id, (s, e, n))| {
-                    b.push_bind(*id).push_bind(s).push_bind(e).push_bind(*n);
-                });
-                qb.build().execute(&mut *c).await?;
-            }
-            let notes: Vec<(i64, &(String, String))> = written
-                .iter()
-                .flat_map(|(id, p, _)| p.notes.iter().flatten().map(move |n| (*id, *n)))
-                .collect();
-            for part in notes.chunks(CHUNK * 4) {
-                let mut qb = sqlx::QueryBuilder::new(
-                    "INSERT INTO formation_notes (formation_id, field, message) ",
-                );
-                qb.push_values(part, |mut b, (id, (f, m))| {
-                    b.push_bind(*id).push_bind(f).push_bind(m);
-                });
-                qb.build().execute(&mut *c).await?;
-            }
+            c.write_rows(&romes).await?;
+            c.write_rows(&sessions).await?;
+            c.write_rows(&notes).await?;
             let changed: Vec<i64> = written.iter().map(|(id, _, _)| *id).collect();
             log_changes!(c, "formation", changed, now);
             Ok(out)
@@ -600,8 +598,8 @@ impl Tx {
         now: &str,
     ) -> Result<Vec<Upsert>> {
         const COLS: &str =
-            "id, name, kind, siret, uai, code_insee, address, postcode, website, description, \
-                            joined_on, left_on, status, invented";
+            "t.id, t.name, t.kind, t.siret, t.uai, t.code_insee, t.address, t.postcode, t.website, \
+             t.description, t.joined_on, t.left_on, t.status, t.invented";
         on_tx!(self, |c| {
             let sirets: Vec<&str> = chunk.iter().filter_map(|t| t.siret.as_deref()).collect();
             let uais: Vec<&str> = chunk.iter().filter_map(|t| t.uai.as_deref()).collect();
@@ -618,17 +616,9 @@ impl Tx {
                 if values.is_empty() {
                     continue;
                 }
-                // Column names come from the fixed list above.
-                let mut qb = sqlx::QueryBuilder::new(format!(
-                    "SELECT {COLS} FROM members WHERE campus_id = "
-                ));
-                qb.push_bind(campus_id).push(format!(" AND {column} IN ("));
-                let mut sep = qb.separated(", ");
-                for v in values.iter() {
-                    sep.push_bind(*v);
-                }
-                qb.push(")");
-                let rows: Vec<IdMember> = qb.build_query_as().fetch_all(&mut *c).await?;
+                let rows: Vec<IdMember> = c
+                    .fetch_by_keys(KeyLookup::new("members", COLS, column, campus_id), values)
+                    .await?;
                 for r in rows {
                     let (id, m) = (r.id, r.member);
                     match column {
@@ -674,31 +664,33 @@ impl Tx {
             let mut new_ids: HashMap<(Option<String>, Option<String>, String), i64> =
                 HashMap::new();
             if !created.is_empty() {
-                let mut qb = sqlx::QueryBuilder::new(
+                let mut rows = Rows::new(
                     "INSERT INTO members (campus_id, name, kind, siret, uai, code_insee, address, postcode, website, \
-                     description, joined_on, left_on, status, invented, created_at, updated_at) ",
+                     description, joined_on, left_on, status, invented, created_at, updated_at)",
+                    16,
+                    "RETURNING id, siret, uai, name",
                 );
-                qb.push_values(&created, |mut b, t| {
-                    b.push_bind(campus_id)
-                        .push_bind(&t.name)
-                        .push_bind(&t.kind)
-                        .push_bind(&t.siret)
-                        .push_bind(&t.uai)
-                        .push_bind(&t.code_insee)
-                        .push_bind(&t.address)
-                        .push_bind(&t.postcode)
-                        .push_bind(&t.website)
-                        .push_bind(&t.description)
-                        .push_bind(&t.joined_on)
-                        .push_bind(&t.left_on)
-                        .push_bind(&t.status)
-                        .push_bind(t.invented)
-                        .push_bind(now)
-                        .push_bind(now);
-                });
-                qb.push(" RETURNING id, siret, uai, name");
+                for t in &created {
+                    rows.row()
+                        .int(campus_id)
+                        .text(Some(&t.name))
+                        .text(Some(&t.kind))
+                        .text(t.siret.as_deref())
+                        .text(t.uai.as_deref())
+                        .text(t.code_insee.as_deref())
+                        .text(t.address.as_deref())
+                        .text(t.postcode.as_deref())
+                        .text(t.website.as_deref())
+                        .text(t.description.as_deref())
+                        .text(t.joined_on.as_deref())
+                        .text(t.left_on.as_deref())
+                        .text(Some(&t.status))
+                        .bool(t.invented)
+                        .text(Some(now))
+                        .text(Some(now));
+                }
                 let rows: Vec<(i64, Option<String>, Option<String>, String)> =
-                    qb.build_query_as().fetch_all(&mut *c).await?;
+                    c.write_rows_returning(&rows).await?;
                 new_ids = rows
                     .into_iter()
                     .map(|(id, s, u, n)| ((s, u, n), id))

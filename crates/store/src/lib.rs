@@ -18,12 +18,14 @@ pub mod backup;
 mod bulk;
 mod lookup;
 mod mail;
+mod multirow;
 mod network;
 mod observatory;
 mod privacy;
 mod reference;
 mod rows;
 mod survey;
+#[cfg(feature = "testing")]
 pub mod testing;
 
 use std::str::FromStr;

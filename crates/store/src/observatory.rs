@@ -9,21 +9,18 @@ use domain::tension::TensionValue;
 
 use crate::{now_text, on_pool, on_tx, Result, Store, Tx};
 
-/// Most bind parameters one statement carries (see `reference.rs`).
-const MAX_PARAMS: usize = 30_000;
-
 /// Ids per look-up statement of a streamed postings import.
 const POSTING_CHUNK: usize = 5_000;
 
+/// Inserts rows in multi-row statements (see `multirow`).
 macro_rules! bulk_insert {
     ($c:expr, $head:expr, $tail:expr, $ncols:expr, $rows:expr, |$b:ident, $r:ident| $bind:block) => {{
-        let per = (MAX_PARAMS / $ncols).clamp(1, 1000);
-        for chunk in $rows.chunks(per) {
-            let mut qb = sqlx::QueryBuilder::new($head);
-            qb.push_values(chunk, |mut $b, $r| $bind);
-            qb.push($tail);
-            qb.build().execute(&mut *$c).await?;
+        let mut rows = crate::multirow::Rows::new($head.trim_end(), $ncols, $tail);
+        for $r in $rows.iter() {
+            let $b = rows.row();
+            $bind
         }
+        crate::multirow::Bulk::write_rows(&mut *$c, &rows).await?;
     }};
 }
 
@@ -572,19 +569,20 @@ impl Tx {
             // first batch).
             type Seen<'a> = (&'a str, Option<&'a (String, Option<String>)>);
             let seen: Vec<Seen<'_>> = ids.iter().map(|id| (*id, stored.get(*id))).collect();
-            for part in seen.chunks(POSTING_CHUNK) {
-                let mut qb = sqlx::QueryBuilder::new(
-                    "INSERT INTO posting_import (id, was_stored, old_hash, old_dup) ",
-                );
-                qb.push_values(part, |mut b, (id, s)| {
-                    b.push_bind(*id)
+            bulk_insert!(
+                c,
+                "INSERT INTO posting_import (id, was_stored, old_hash, old_dup)",
+                "ON CONFLICT (id) DO NOTHING",
+                4,
+                seen,
+                |b, r| {
+                    let (id, s) = *r;
+                    b.push_bind(id)
                         .push_bind(s.is_some())
                         .push_bind(s.map(|s| s.0.as_str()))
                         .push_bind(s.and_then(|s| s.1.as_deref()));
-                });
-                qb.push(" ON CONFLICT (id) DO NOTHING");
-                qb.build().execute(&mut *c).await?;
-            }
+                }
+            );
             let changed: Vec<&PostingWrite<'_>> = rows
                 .iter()
                 .enumerate()

@@ -5,20 +5,18 @@ use domain::refdata::*;
 
 use crate::{now_text, on_pool, on_tx, Result, Store};
 
-/// Most bind parameters one statement carries; under SQLite's limit (32,766)
-/// and PostgreSQL's (65,535).
-const MAX_PARAMS: usize = 30_000;
-
 /// Inserts rows in multi-row `INSERT … VALUES` statements, which is several
 /// times faster than one statement per row on both backends.
+/// Inserts rows in multi-row statements (see `multirow`): several times
+/// faster than one statement per row on both backends.
 macro_rules! bulk_insert {
     ($c:expr, $head:expr, $ncols:expr, $rows:expr, |$b:ident, $r:ident| $bind:block) => {{
-        let per = (MAX_PARAMS / $ncols).clamp(1, 1000);
-        for chunk in $rows.chunks(per) {
-            let mut qb = sqlx::QueryBuilder::new($head);
-            qb.push_values(chunk, |mut $b, $r| $bind);
-            qb.build().execute(&mut *$c).await?;
+        let mut rows = crate::multirow::Rows::new($head.trim_end(), $ncols, "");
+        for $r in $rows.iter() {
+            let $b = rows.row();
+            $bind
         }
+        crate::multirow::Bulk::write_rows(&mut *$c, &rows).await?;
     }};
 }
 

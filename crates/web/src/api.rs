@@ -10,10 +10,10 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
+use app::rows::{FormationRow, MemberRow, Upsert};
 use app::{App, AppError};
 use domain::network::chrono_free::Date;
 use domain::network::{FieldError, FormationInput, MemberInput, SessionInput};
-use store::{FormationRow, MemberRow, Upsert};
 
 use crate::error::WebError;
 use crate::pages::{catalogue_query, member_query, Params, RequestActor};
@@ -419,7 +419,7 @@ async fn get_occupation(
     Path(code): Path<String>,
 ) -> ApiResult<OccupationDetail> {
     let v = api(app.occupation_view(&code).await)?;
-    let skill = |s: store::SkillRow| SkillItem {
+    let skill = |s: app::rows::SkillRow| SkillItem {
         code_ogr: s.code_ogr,
         label: s.label,
         category: s.category,

@@ -9,9 +9,9 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
+use app::rows::JoinRequestInput;
 use app::{App, AppError};
 use domain::network::FieldError;
-use store::JoinRequestInput;
 
 use crate::auth::{Client, Nav, RequestActor};
 use crate::error::WebError;
@@ -389,7 +389,7 @@ async fn join(
 struct RequestsPage {
     nav: Nav,
     slug: String,
-    requests: Vec<store::JoinRequestRow>,
+    requests: Vec<app::rows::JoinRequestRow>,
 }
 
 async fn requests_page(

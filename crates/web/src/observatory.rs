@@ -373,21 +373,7 @@ async fn page_for(
         None => (o, None, what_if_error),
     };
     let campus = app.campus(slug).await?;
-    let mut certifications: Vec<(i64, String)> = app
-        .store
-        .formations(campus.id, store::Visibility::All, None)
-        .await
-        .map_err(AppError::from)?
-        .into_iter()
-        .filter_map(|f| {
-            Some((
-                f.certification_code?,
-                f.certification_label.unwrap_or(f.title),
-            ))
-        })
-        .collect();
-    certifications.sort();
-    certifications.dedup_by_key(|c| c.0);
+    let certifications = app.what_if_certifications(actor, slug).await?;
     let (bars, chart_height) = bars(&o);
     let points = points(&o);
     let map = tension_map(app, &o, p.one("metier").as_deref());

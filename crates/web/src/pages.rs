@@ -7,12 +7,12 @@ use axum::extract::{RawQuery, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 
+use app::rows::{CampusRow, DatasetRow, FormationRow, MemberRow, OccupationRow};
 use app::views::{
     CampusView, CatalogueQuery, CertificationView, FormationView, MemberQuery, MemberView,
     OccupationView, Page,
 };
 use app::{App, AppError};
-use store::{CampusRow, DatasetRow, FormationRow, MemberRow, OccupationRow};
 
 use crate::auth::Nav;
 pub use crate::auth::RequestActor;
@@ -434,7 +434,7 @@ async fn datasets(State(app): State<App>, nav: Nav) -> Result<Response, WebError
 struct JournalPage {
     nav: Nav,
     campus: CampusRow,
-    entries: Vec<store::AuditRow>,
+    entries: Vec<app::rows::AuditRow>,
 }
 
 /// The audit log of a campus, for its managers.

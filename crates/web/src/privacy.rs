@@ -299,15 +299,7 @@ async fn profile_save(
     match app.update_profile(&actor, &input).await {
         Ok(()) => Ok(crate::redirect::see_other("/compte")),
         Err(AppError::Invalid(errors)) => {
-            let learner = match actor.user_id() {
-                Some(id) => app
-                    .store
-                    .profile(id)
-                    .await
-                    .map_err(AppError::from)?
-                    .is_some(),
-                None => false,
-            };
+            let learner = app.my_profile(&actor).await?.is_some();
             f.errors = errors;
             let mut res = render(
                 &ProfilePage {
@@ -364,7 +356,7 @@ async fn erase(
 #[template(path = "registre.html")]
 struct RegisterOfRequestsPage {
     nav: Nav,
-    requests: Vec<store::PrivacyRequestRow>,
+    requests: Vec<app::rows::PrivacyRequestRow>,
 }
 
 async fn register_of_requests(

@@ -8,11 +8,11 @@ use axum::extract::{RawQuery, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 
+use app::rows::{AnswerRow, CampaignRow, CampusRow, MemberRow};
 use app::survey::SurveyResults;
 use app::{App, AppError};
 use domain::network::FieldError;
 use domain::survey::AnswerInput;
-use store::{AnswerRow, CampaignRow, CampusRow, MemberRow};
 
 use crate::auth::{Nav, RequestActor};
 use crate::error::WebError;
@@ -202,22 +202,7 @@ async fn answer_page(
 ) -> Result<AnswerPage, WebError> {
     let respondents = app.survey_respondents(actor, slug, id).await?;
     let campus = app.campus(slug).await?;
-    let campaign = app
-        .campaigns(actor, slug)
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .find(|c| c.id == id);
-    let campaign = match campaign {
-        Some(c) => c,
-        None => app
-            .store
-            .campaign(id)
-            .await
-            .map_err(AppError::from)?
-            .filter(|c| c.campus_id == campus.id)
-            .ok_or_else(|| WebError::page(AppError::NotFound(format!("campagne {id}"))))?,
-    };
+    let campaign = app.answerable_campaign(actor, slug, id).await?;
     let member = match member_id.or_else(|| (respondents.len() == 1).then(|| respondents[0].id)) {
         Some(m) => respondents.iter().find(|r| r.id == m).cloned(),
         None => None,

@@ -201,7 +201,7 @@ async fn sign_in(d: &Demo, email: &str, password: &str) -> Browser {
             .send(r)
             .await;
         assert_eq!(page.status, StatusCode::OK);
-        let user = d.app.store.user_by_email(email).await.unwrap().unwrap();
+        let user = d.app.store().user_by_email(email).await.unwrap().unwrap();
         let secret = user.totp_secret.expect("a TOTP secret");
         assert_eq!(
             page.body.contains(&secret),
@@ -413,10 +413,10 @@ async fn sessions_and_csrf(d: &Demo) {
     let second = d.browser("apprenant.demo@example.org").await;
     let sessions = d
         .app
-        .store
+        .store()
         .user_sessions(
             d.app
-                .store
+                .store()
                 .user_by_email("apprenant.demo@example.org")
                 .await
                 .unwrap()
@@ -572,16 +572,16 @@ async fn tokens(d: &Demo) {
     // Revoked: the token stops working at once.
     let user = d
         .app
-        .store
+        .store()
         .user_by_email("equipe.demo@example.org")
         .await
         .unwrap()
         .unwrap();
-    let listed = d.app.store.tokens(user.id).await.unwrap();
+    let listed = d.app.store().tokens(user.id).await.unwrap();
     let rw = listed.iter().find(|t| t.can_write).unwrap();
     assert!(d
         .app
-        .store
+        .store()
         .revoke_token(user.id, rw.id, "2026-01-01T00:00:00Z")
         .await
         .unwrap());
@@ -709,7 +709,7 @@ impl Expect {
 
 async fn authorization_matrix(d: &Demo) -> usize {
     let r = &d.router;
-    let store = &d.app.store;
+    let store = d.app.store();
     let a = d.app.campus("demo").await.unwrap();
     let support = a.support_member_id.unwrap();
     let draft_member = store
@@ -1306,7 +1306,7 @@ async fn audit_log(d: &Demo) {
     let v = d.app.verify_audit().await.unwrap();
     assert_eq!(v.broken, None);
     assert!(v.entries > 20, "{v:?}");
-    let all = d.app.store.audit_after(0, 10_000).await.unwrap();
+    let all = d.app.store().audit_after(0, 10_000).await.unwrap();
     for action in [
         "account.create",
         "sign_in",
@@ -1344,26 +1344,33 @@ async fn audit_log(d: &Demo) {
         "UPDATE audit_log SET action = 'x' WHERE seq = 1",
         "DELETE FROM audit_log WHERE seq = 1",
     ] {
-        let res = store::testing::execute_as_application(&d.app.store, sql).await;
+        let res = store::testing::execute_as_application(d.app.store(), sql).await;
         assert!(res.is_err(), "{sql} must be refused");
     }
     // Erasing someone's personal fields keeps the chain verifiable.
     let user = d
         .app
-        .store
+        .store()
         .user_by_email("equipe.demo@example.org")
         .await
         .unwrap()
         .unwrap();
-    assert!(d.app.store.erase_audit_personal_of(user.id).await.unwrap() > 0);
+    assert!(
+        d.app
+            .store()
+            .erase_audit_personal_of(user.id)
+            .await
+            .unwrap()
+            > 0
+    );
     assert_eq!(d.app.verify_audit().await.unwrap().broken, None);
-    let erased = d.app.store.audit_after(created.seq - 1, 1).await.unwrap();
+    let erased = d.app.store().audit_after(created.seq - 1, 1).await.unwrap();
     assert_eq!(erased[0].actor_label, None);
 
     // Tampering shows, with the first broken entry named.
     let target = all[all.len() / 2].seq;
     store::testing::tamper_audit(
-        &d.app.store,
+        d.app.store(),
         &format!("UPDATE audit_log SET detail = '{{\"forged\":true}}' WHERE seq = {target}"),
     )
     .await
@@ -1392,7 +1399,7 @@ async fn editing(d: &Demo) {
         .await;
     assert_eq!(form.status, StatusCode::OK);
     assert_eq!(form.headers[header::CACHE_CONTROL], "no-store");
-    let m = d.app.store.member(support).await.unwrap().unwrap();
+    let m = d.app.store().member(support).await.unwrap().unwrap();
     let base = |siret: &'static str, description: &'static str| {
         vec![
             ("csrf", b.csrf.clone()),
@@ -1425,7 +1432,7 @@ async fn editing(d: &Demo) {
     assert!(res.body.contains("Nouvelle description"));
     assert_eq!(
         d.app
-            .store
+            .store()
             .member(support)
             .await
             .unwrap()
@@ -1462,12 +1469,12 @@ async fn editing(d: &Demo) {
         .await;
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
     assert_eq!(res.location(), format!("/membres/{support}"));
-    let saved = d.app.store.member(support).await.unwrap().unwrap();
+    let saved = d.app.store().member(support).await.unwrap().unwrap();
     assert_eq!(
         saved.description.as_deref(),
         Some("Lycée des métiers, fiche mise à jour par son équipe.")
     );
-    let contacts = d.app.store.contacts(support).await.unwrap();
+    let contacts = d.app.store().contacts(support).await.unwrap();
     assert_eq!(contacts.len(), 1);
     assert_eq!(contacts[0].email.as_deref(), Some("referente@example.org"));
     let public = Call::get(&format!("/membres/{support}")).send(r).await;
@@ -1475,7 +1482,7 @@ async fn editing(d: &Demo) {
         !public.body.contains("referente@example.org"),
         "contacts are never public"
     );
-    let log = d.app.store.audit_after(0, 100_000).await.unwrap();
+    let log = d.app.store().audit_after(0, 100_000).await.unwrap();
     assert!(log.iter().any(
         |e| e.action == "member.update" && e.entity_id.as_deref() == Some(&support.to_string())
     ));
@@ -1538,7 +1545,7 @@ async fn editing(d: &Demo) {
     // Another member's form is not theirs.
     let other = d
         .app
-        .store
+        .store()
         .members(a.id, true)
         .await
         .unwrap()
@@ -1554,7 +1561,7 @@ async fn editing(d: &Demo) {
     // A formation of the editor's organisation: retitled, searchable at once.
     let f = d
         .app
-        .store
+        .store()
         .formations(a.id, store::Visibility::All, Some(support))
         .await
         .unwrap()
@@ -1596,7 +1603,7 @@ async fn editing(d: &Demo) {
     assert!(
         res.body.contains("id=\"erreur-intitule\"") && res.body.contains("id=\"erreur-capacite\"")
     );
-    let sessions_before = d.app.store.sessions(f.id).await.unwrap().len();
+    let sessions_before = d.app.store().sessions(f.id).await.unwrap().len();
     let res = Call::post(&uri)
         .cookie(b.cookie.as_deref())
         .form(
@@ -1612,7 +1619,7 @@ async fn editing(d: &Demo) {
         .await;
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
     assert_eq!(
-        d.app.store.sessions(f.id).await.unwrap().len(),
+        d.app.store().sessions(f.id).await.unwrap().len(),
         sessions_before,
         "sessions kept"
     );
@@ -1656,7 +1663,7 @@ async fn editing(d: &Demo) {
         .send(r)
         .await;
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
-    let sessions = d.app.store.sessions(f.id).await.unwrap();
+    let sessions = d.app.store().sessions(f.id).await.unwrap();
     assert_eq!(sessions.len(), 2);
     assert_eq!(sessions[1].starts_on, "2028-01-08");
     let found = Call::get("/api/v1/formations?q=r%C3%A9nov%C3%A9")
@@ -1687,7 +1694,7 @@ async fn second_factor(d: &Demo) {
     assert_eq!(page.status, StatusCode::OK);
     let secret = d
         .app
-        .store
+        .store()
         .user_by_email(email)
         .await
         .unwrap()
@@ -1710,7 +1717,7 @@ async fn second_factor(d: &Demo) {
     assert_eq!(res.status, StatusCode::SEE_OTHER);
     assert!(
         d.app
-            .store
+            .store()
             .user_by_email(email)
             .await
             .unwrap()
@@ -1815,7 +1822,7 @@ async fn personal_data(d: &Demo) {
     );
     assert!(
         d.app
-            .store
+            .store()
             .user_by_email("lou@example.org")
             .await
             .unwrap()
@@ -1835,12 +1842,12 @@ async fn personal_data(d: &Demo) {
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
     let lou = d
         .app
-        .store
+        .store()
         .user_by_email("lou@example.org")
         .await
         .unwrap()
         .unwrap();
-    let consents = d.app.store.consents(lou.id).await.unwrap();
+    let consents = d.app.store().consents(lou.id).await.unwrap();
     assert_eq!(consents.len(), 1);
     assert_eq!(consents[0].purpose, "compte-apprenant");
     assert_eq!(
@@ -1872,14 +1879,14 @@ async fn personal_data(d: &Demo) {
     let a = d.app.campus("demo").await.unwrap();
     let organisation = d
         .app
-        .store
+        .store()
         .members(a.id, true)
         .await
         .unwrap()
         .into_iter()
         .last()
         .unwrap();
-    let mut tx = d.app.store.begin().await.unwrap();
+    let mut tx = d.app.store().begin().await.unwrap();
     tx.replace_contacts(
         organisation.id,
         &[store::ContactInput {
@@ -1937,7 +1944,7 @@ async fn personal_data(d: &Demo) {
         .send(r)
         .await;
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
-    let p = d.app.store.profile(lou.id).await.unwrap().unwrap();
+    let p = d.app.store().profile(lou.id).await.unwrap().unwrap();
     assert_eq!(
         (p.status.as_str(), p.level, p.interests.as_deref()),
         ("apprenti", Some(3), Some("K1302 J1501"))
@@ -1972,27 +1979,27 @@ async fn personal_data(d: &Demo) {
     assert_eq!(res.status, StatusCode::SEE_OTHER);
     assert!(d
         .app
-        .store
+        .store()
         .user_by_email("lou@example.org")
         .await
         .unwrap()
         .is_none());
-    let erased = d.app.store.user(lou.id).await.unwrap().unwrap();
+    let erased = d.app.store().user(lou.id).await.unwrap().unwrap();
     assert!(erased.disabled && erased.email.ends_with("@invalid"));
-    assert!(d.app.store.profile(lou.id).await.unwrap().is_none());
+    assert!(d.app.store().profile(lou.id).await.unwrap().is_none());
     assert!(
         d.app
-            .store
+            .store()
             .contacts_by_email("lou@example.org")
             .await
             .unwrap()
             .is_empty(),
         "contact entries erased too"
     );
-    assert!(d.app.store.consents(lou.id).await.unwrap()[0]
+    assert!(d.app.store().consents(lou.id).await.unwrap()[0]
         .parent_email
         .is_none());
-    let log = d.app.store.audit_after(0, 1_000_000).await.unwrap();
+    let log = d.app.store().audit_after(0, 1_000_000).await.unwrap();
     assert!(log
         .iter()
         .filter(|e| e.actor_user_id == Some(lou.id))
@@ -2017,7 +2024,7 @@ async fn personal_data(d: &Demo) {
             && page.body.contains("acces")
             && page.body.contains("rectification")
     );
-    let requests = d.app.store.privacy_requests().await.unwrap();
+    let requests = d.app.store().privacy_requests().await.unwrap();
     let erasure = requests.iter().find(|q| q.kind == "effacement").unwrap();
     assert!(erasure.due_on.as_str() > &erasure.received_at[..10]);
 
@@ -2041,7 +2048,7 @@ async fn personal_data(d: &Demo) {
     // the purge, and old audit entries lose their personal fields.
     let sam = d
         .app
-        .store
+        .store()
         .user_by_email("sam@example.org")
         .await
         .unwrap()
@@ -2058,7 +2065,7 @@ async fn personal_data(d: &Demo) {
         .expect("the purge lock is free");
     assert!(report.learners_erased >= 1, "{report:?}");
     assert!(report.audit_entries_cleared > 0, "{report:?}");
-    assert!(d.app.store.user(sam.id).await.unwrap().unwrap().disabled);
+    assert!(d.app.store().user(sam.id).await.unwrap().unwrap().disabled);
     assert_eq!(d.app.verify_audit().await.unwrap().broken, chain);
 }
 
@@ -2066,7 +2073,7 @@ async fn personal_data(d: &Demo) {
 async fn last_mail(d: &Demo, to: &str) -> (store::MailRow, String) {
     let mail = d
         .app
-        .store
+        .store()
         .outbox(1_000)
         .await
         .unwrap()
@@ -2227,7 +2234,7 @@ async fn mail_flows(d: &Demo) {
         .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     assert!(res.body.contains("Demande envoyée"));
-    let requests = d.app.store.join_requests(a.id).await.unwrap();
+    let requests = d.app.store().join_requests(a.id).await.unwrap();
     let req = requests
         .iter()
         .find(|q| q.name == "Crèche Les Lucioles (fictive)")
@@ -2263,7 +2270,7 @@ async fn mail_flows(d: &Demo) {
         .send(r)
         .await;
     assert_eq!(res.status, StatusCode::SEE_OTHER);
-    let decided = d.app.store.join_request(req.id).await.unwrap().unwrap();
+    let decided = d.app.store().join_request(req.id).await.unwrap().unwrap();
     assert_eq!(decided.decision.as_deref(), Some("acceptee"));
     assert!(
         decided.contact_email.is_none(),
@@ -2271,7 +2278,7 @@ async fn mail_flows(d: &Demo) {
     );
     let member = d
         .app
-        .store
+        .store()
         .member(decided.member_id.unwrap())
         .await
         .unwrap()
@@ -2291,7 +2298,7 @@ async fn account_admin(d: &Demo) {
     let manager = d.browser("equipe.demo@example.org").await;
     let learner = d.browser("apprenant.demo@example.org").await;
     let email = "apprenant.demo@example.org";
-    let user = d.app.store.user_by_email(email).await.unwrap().unwrap();
+    let user = d.app.store().user_by_email(email).await.unwrap().unwrap();
     // The manager makes the learner an observer of the campus…
     let res = Call::post("/campus/demo/comptes")
         .cookie(manager.cookie.as_deref())
@@ -2303,7 +2310,7 @@ async fn account_admin(d: &Demo) {
         .send(r)
         .await;
     assert_eq!(res.status, StatusCode::SEE_OTHER);
-    let grants = d.app.store.grants(user.id).await.unwrap();
+    let grants = d.app.store().grants(user.id).await.unwrap();
     let observer = grants
         .iter()
         .find(|g| g.role == "observer")
@@ -2351,13 +2358,13 @@ async fn account_admin(d: &Demo) {
     assert_eq!(res.status, StatusCode::SEE_OTHER);
     assert!(!d
         .app
-        .store
+        .store()
         .grants(user.id)
         .await
         .unwrap()
         .iter()
         .any(|g| g.role == "observer"));
-    let log = d.app.store.audit_after(0, 1_000_000).await.unwrap();
+    let log = d.app.store().audit_after(0, 1_000_000).await.unwrap();
     assert!(
         log.iter().any(|e| e.action == "grant.add")
             && log.iter().any(|e| e.action == "grant.remove")
@@ -2478,7 +2485,7 @@ async fn survey(d: &Demo) {
     let page = created.location().to_owned();
     let id: i64 = page.rsplit('/').next().unwrap().parse().unwrap();
     let campus = d.app.campus("demo").await.unwrap();
-    let members = d.app.store.members(campus.id, false).await.unwrap();
+    let members = d.app.store().members(campus.id, false).await.unwrap();
     let employer = |prefix: &str| {
         members
             .iter()
@@ -2866,7 +2873,7 @@ async fn mail_goes_out_through_smtp() {
         transcript.contains("reinitialisation?jeton="),
         "{transcript}"
     );
-    let outbox = app.store.outbox(10).await.unwrap();
+    let outbox = app.store().outbox(10).await.unwrap();
     assert!(outbox[0].sent_at.is_some());
     assert_eq!(app.send_outbox().await.unwrap(), 0, "sent once");
 }

@@ -236,9 +236,9 @@ async fn run_all(url: String) {
         .contains("checked"));
 
     // Drafts and contacts stay private.
-    let demo = app.store.campus_by_slug("demo").await.unwrap().unwrap();
+    let demo = app.store().campus_by_slug("demo").await.unwrap().unwrap();
     let drafts: Vec<_> = app
-        .store
+        .store()
         .formations(demo.id, store::Visibility::All, None)
         .await
         .unwrap()
@@ -563,7 +563,7 @@ async fn run_all(url: String) {
     .json();
     assert!(v["total"].as_u64().unwrap() > total);
     let imported = app
-        .store
+        .store()
         .formations(demo.id, store::Visibility::All, None)
         .await
         .unwrap()
