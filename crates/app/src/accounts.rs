@@ -353,13 +353,7 @@ impl App {
             .store
             .create_user(&email, display_name, &hash, &grants, &self.now_text())
             .await
-            .map_err(|e| match e {
-                store::StoreError::Conflict(_) => AppError::Invalid(vec![FieldError::new(
-                    "email",
-                    "un compte existe déjà avec cette adresse",
-                )]),
-                e => e.into(),
-            })?;
+            .map_err(crate::accounts::email_taken)?;
         tracing::info!(user_id = id, "account created");
         for g in &account.grants {
             let mut event = Event::new("account.create")
@@ -883,6 +877,18 @@ impl App {
             self.store.touch_token(row.id, &text(now)).await?;
         }
         Ok(Some(actor))
+    }
+}
+
+/// A new account's insert refused by the unique address: said on the
+/// address field, as every other problem of the form.
+pub(crate) fn email_taken(e: store::StoreError) -> AppError {
+    match e {
+        store::StoreError::Conflict(_) => AppError::Invalid(vec![FieldError::new(
+            "email",
+            "un compte existe déjà avec cette adresse",
+        )]),
+        e => e.into(),
     }
 }
 

@@ -106,6 +106,8 @@ impl Clock {
     /// The current time.
     pub fn now(&self) -> DateTime<Utc> {
         match self {
+            // The system clock itself.
+            #[allow(clippy::disallowed_methods)]
             Clock::System => Utc::now(),
             Clock::Manual(t) => *t.lock().unwrap_or_else(PoisonError::into_inner),
         }
@@ -279,6 +281,8 @@ pub fn load_or_create_audit_key(path: &Path) -> std::io::Result<(AuditKey, bool)
         std::fs::create_dir_all(dir)?;
     }
     let key = random_audit_key();
+    // A unique temporary file name, not a time.
+    #[allow(clippy::disallowed_methods)]
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos());

@@ -1,5 +1,24 @@
-//! The one application error, with a stable code for the API and a French
-//! message safe to show. Internal details are logged, never shown.
+//! The application's error policy.
+//!
+//! - **Where each error type lives.** `store::StoreError` (database and
+//!   backup failures, and the `NotFound` / `Conflict` the store itself can
+//!   tell), `search::Error` (the index), and the parsers' typed problems in
+//!   `ingest` (file, line, column, message) stay in their crates. `app`
+//!   turns them into [`AppError`] for use cases and into
+//!   [`crate::imports::ImportError`] for imports, keeping the source error
+//!   (`#[from]`), never flattening it into a string, except where an
+//!   import's message is the source's own text.
+//! - **What reaches a person.** Each variant has one stable [`ErrorCode`]
+//!   (the API's `error` field, the HTTP status chosen by `web::error`) and a
+//!   French message safe to show. Invalid input lists every problem with its
+//!   field; an import refusal lists every problem with its line. A page
+//!   shows the same message as the API.
+//! - **What is logged.** Internal errors (`Store`, `Search`, `Internal`) are
+//!   shown as « erreur interne » and logged with their whole source chain by
+//!   `web::error`; expected refusals (404, 403, 422, 409, 429) are not
+//!   logged as errors. Secrets and personal data never go into a message.
+//! - **Settings** are parsed once, at start (the command line's `config`), and a
+//!   malformed value is an error that names the variable, never ignored.
 
 use domain::network::FieldError;
 
@@ -35,23 +54,51 @@ pub enum AppError {
     Internal(String),
 }
 
+/// The stable codes of errors, shared by the API (`error` field) and the
+/// pages (HTTP status); part of the API contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    NotFound,
+    Unauthorized,
+    Forbidden,
+    TooManyRequests,
+    Invalid,
+    Conflict,
+    Internal,
+}
+
+impl ErrorCode {
+    /// The code as the API writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::TooManyRequests => "too_many_requests",
+            ErrorCode::Invalid => "invalid",
+            ErrorCode::Conflict => "conflict",
+            ErrorCode::Internal => "internal",
+        }
+    }
+}
+
 impl AppError {
     /// Stable machine-readable code, part of the API contract.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            AppError::NotFound(_) => "not_found",
-            AppError::Unauthorized => "unauthorized",
-            AppError::Forbidden => "forbidden",
-            AppError::TooManyRequests => "too_many_requests",
-            AppError::Invalid(_) => "invalid",
-            AppError::Conflict(_) => "conflict",
-            AppError::Store(store::StoreError::NotFound(_)) => "not_found",
-            AppError::Store(_) | AppError::Search(_) | AppError::Internal(_) => "internal",
+            AppError::NotFound(_) => ErrorCode::NotFound,
+            AppError::Unauthorized => ErrorCode::Unauthorized,
+            AppError::Forbidden => ErrorCode::Forbidden,
+            AppError::TooManyRequests => ErrorCode::TooManyRequests,
+            AppError::Invalid(_) => ErrorCode::Invalid,
+            AppError::Conflict(_) => ErrorCode::Conflict,
+            AppError::Store(store::StoreError::NotFound(_)) => ErrorCode::NotFound,
+            AppError::Store(_) | AppError::Search(_) | AppError::Internal(_) => ErrorCode::Internal,
         }
     }
 
     /// Whether the details must stay in the logs.
     pub fn is_internal(&self) -> bool {
-        self.code() == "internal"
+        self.code() == ErrorCode::Internal
     }
 }

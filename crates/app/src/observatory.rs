@@ -49,12 +49,11 @@ pub struct PostingsReport {
 
 /// FNV-1a 64 of a file, to tell a re-import of the same bytes.
 fn checksum(bytes: &[u8], extra: &str) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in bytes.iter().chain(b"\x1f").chain(extra.as_bytes()) {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("fnv1a64:{h:016x}")
+    domain::checksum::Fnv1a64::default()
+        .update(bytes)
+        .update(b"\x1f")
+        .update(extra.as_bytes())
+        .text()
 }
 
 impl App {

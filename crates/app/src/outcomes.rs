@@ -51,12 +51,7 @@ fn rate(num: Option<i64>, den: Option<i64>) -> Option<f64> {
 }
 
 fn checksum(bytes: &[u8]) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in bytes {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("fnv1a64:{h:016x}")
+    domain::checksum::Fnv1a64::default().update(bytes).text()
 }
 
 /// Computes rates, labels and quadrants of région outcomes.

@@ -239,13 +239,7 @@ impl App {
         let id = tx
             .insert_user(&email, name, &hash, &[grant], &now_text)
             .await
-            .map_err(|e| match e {
-                store::StoreError::Conflict(_) => AppError::Invalid(vec![FieldError::new(
-                    "email",
-                    "un compte existe déjà avec cette adresse",
-                )]),
-                e => e.into(),
-            })?;
+            .map_err(crate::accounts::email_taken)?;
         tx.save_profile(&ProfileRow {
             user_id: id,
             campus_id: campus.id,

@@ -29,10 +29,6 @@ pub struct SurveyResults {
     pub open: bool,
 }
 
-fn today() -> String {
-    chrono::Utc::now().format("%Y-%m-%d").to_string()
-}
-
 fn date(field: &str, value: &str) -> Result<String, FieldError> {
     chrono::NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
         .map(|d| d.format("%Y-%m-%d").to_string())
@@ -154,7 +150,7 @@ impl App {
         } else {
             Vec::new()
         };
-        let t = today();
+        let t = self.now().format("%Y-%m-%d").to_string();
         Ok(SurveyResults {
             open: campaign.opens_on <= t && t <= campaign.closes_on,
             campaign,
@@ -291,7 +287,7 @@ impl App {
                 "Seuls les employeurs, établissements de santé et médico-sociaux répondent à l'enquête.",
             )]));
         }
-        let t = today();
+        let t = self.now().format("%Y-%m-%d").to_string();
         if t < campaign.opens_on || t > campaign.closes_on {
             return Err(AppError::Invalid(vec![FieldError::new(
                 "campagne",

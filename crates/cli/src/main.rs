@@ -1382,11 +1382,7 @@ async fn bench_postings(config: Config, file: &Path, areas_out: &Path) -> anyhow
     let mut sorted = runs.clone();
     sorted.sort_by(f64::total_cmp);
     let count_s = sorted[sorted.len() / 2];
-    let fnv = |t: String| {
-        t.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-        })
-    };
+    let fnv = |t: String| domain::checksum::fnv1a_64(t.as_bytes());
     let checksum = counts.iter().fold(0u64, |acc, ((r, z, m), n)| {
         acc.wrapping_add(fnv(format!("{r}\t{z}\t{m}\t{n}")))
     });

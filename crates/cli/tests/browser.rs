@@ -93,6 +93,8 @@ fn free_port() -> u16 {
 
 /// A directory of its own for this run: the server's data directory and the logs.
 fn unique_temp_dir() -> PathBuf {
+    // A unique name, not a time.
+    #[allow(clippy::disallowed_methods)]
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_nanos())

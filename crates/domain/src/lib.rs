@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod checksum;
 pub mod ids;
 pub mod model;
 pub mod network;

@@ -8,6 +8,31 @@ use unicode_normalization::UnicodeNormalization;
 /// Folds a string for comparison: lower case, no diacritics, `œ` → `oe`,
 /// `æ` → `ae`, punctuation turned into single spaces.
 pub fn fold(input: &str) -> String {
+    // Most cells of an import are ASCII (codes, « oui », « continue »): no
+    // decomposition and no combining mark can occur, and this path is
+    // several times cheaper than the Unicode one, with the same result.
+    if input.is_ascii() {
+        let mut out = String::with_capacity(input.len());
+        let mut space = true;
+        for b in input.bytes() {
+            if b.is_ascii_alphanumeric() {
+                out.push(char::from(b.to_ascii_lowercase()));
+                space = false;
+            } else if !space {
+                out.push(' ');
+                space = true;
+            }
+        }
+        while out.ends_with(' ') {
+            out.pop();
+        }
+        return out;
+    }
+    fold_unicode(input)
+}
+
+/// [`fold`] for any text.
+fn fold_unicode(input: &str) -> String {
     let mut out = String::with_capacity(input.len());
     let mut space = true;
     for c in input.nfd() {
@@ -155,6 +180,32 @@ pub fn check_text(value: &str) -> Result<(), TextError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ascii_fold_is_the_unicode_fold() {
+        // Every string of one or two ASCII characters, and some words.
+        let mut cases: Vec<String> = Vec::new();
+        for a in 0u8..128 {
+            cases.push(char::from(a).to_string());
+            for b in 0u8..128 {
+                cases.push([char::from(a), char::from(b)].iter().collect());
+            }
+        }
+        cases.extend(
+            [
+                "  Aide-Soignant(e)  ",
+                "BTS SP3S",
+                "l'eau, le feu",
+                "x\t\ny",
+                "A1;B2",
+                "",
+            ]
+            .map(String::from),
+        );
+        for c in &cases {
+            assert_eq!(fold(c), fold_unicode(c), "{c:?}");
+        }
+    }
 
     #[test]
     fn folds_accents_and_ligatures() {

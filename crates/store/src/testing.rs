@@ -15,6 +15,8 @@ pub fn pg_base_url() -> String {
 
 fn unique(name: &str) -> String {
     static N: AtomicU32 = AtomicU32::new(0);
+    // Test schema names carry their creation time.
+    #[allow(clippy::disallowed_methods)]
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -96,6 +98,8 @@ pub async fn backend_urls(name: &str) -> Vec<String> {
 /// Drops test schemas more than an hour old, so that repeated runs on one
 /// machine do not pile up data.
 async fn drop_stale_schemas(conn: &mut sqlx::PgConnection) {
+    // Test schemas older than an hour are dropped.
+    #[allow(clippy::disallowed_methods)]
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -172,4 +176,35 @@ pub async fn tamper_audit(store: &Store, sql: &str) -> Result<()> {
         }),
     }
     Ok(())
+}
+
+/// Tables and their columns as the migrations left them (SQLite's internal
+/// tables and sqlx's bookkeeping left out), to compare the two backends.
+pub async fn schema_columns(
+    store: &Store,
+) -> Result<std::collections::BTreeMap<String, std::collections::BTreeSet<String>>> {
+    let rows: Vec<(String, String)> = match store.backend() {
+        Backend::Sqlite => on_pool!(store, |p| {
+            sqlx::query_as(
+                "SELECT m.name, c.name FROM sqlite_master m, pragma_table_info(m.name) c \
+                 WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '_sqlx%'",
+            )
+            .fetch_all(p)
+            .await?
+        }),
+        Backend::Postgres => on_pool!(store, |p| {
+            sqlx::query_as(
+                "SELECT table_name::text, column_name::text FROM information_schema.columns \
+                 WHERE table_schema = current_schema() AND table_name NOT LIKE '_sqlx%'",
+            )
+            .fetch_all(p)
+            .await?
+        }),
+    };
+    let mut out: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> =
+        Default::default();
+    for (table, column) in rows {
+        out.entry(table).or_default().insert(column);
+    }
+    Ok(out)
 }

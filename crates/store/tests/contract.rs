@@ -959,3 +959,45 @@ async fn streamed_postings_import_counts_and_deduplicates_over_the_whole_file() 
         assert_eq!(s.posting_totals().await.unwrap().duplicates, 0);
     }
 }
+
+/// The migration twins (`migrations/sqlite` and `migrations/postgres`)
+/// leave the same tables with the same columns: a column added to one
+/// backend only would make the SQL written once fail on the other.
+#[tokio::test]
+async fn both_backends_have_the_same_tables_and_columns() {
+    let stores = stores("schema").await;
+    let mut schemas = Vec::new();
+    for s in &stores {
+        schemas.push(store::testing::schema_columns(s).await.unwrap());
+    }
+    assert!(
+        schemas[0].len() > 40,
+        "SQLite schema read: {:?}",
+        schemas[0].keys()
+    );
+    if let [sqlite, postgres] = &schemas[..] {
+        let only = |a: &std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+                    b: &std::collections::BTreeMap<String, std::collections::BTreeSet<String>>| {
+            let mut out = Vec::new();
+            for (table, cols) in a {
+                match b.get(table) {
+                    None => out.push(table.clone()),
+                    Some(other) => out.extend(
+                        cols.difference(other).map(|c| format!("{table}.{c}")),
+                    ),
+                }
+            }
+            out
+        };
+        assert_eq!(
+            only(sqlite, postgres),
+            Vec::<String>::new(),
+            "only on SQLite"
+        );
+        assert_eq!(
+            only(postgres, sqlite),
+            Vec::<String>::new(),
+            "only on PostgreSQL"
+        );
+    }
+}

@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
 
+use app::error::ErrorCode;
 use app::AppError;
 
 /// An error on its way to the client, for a page or for the API.
@@ -36,13 +37,13 @@ impl WebError {
 
 fn status(e: &AppError) -> StatusCode {
     match e.code() {
-        "not_found" => StatusCode::NOT_FOUND,
-        "unauthorized" => StatusCode::UNAUTHORIZED,
-        "forbidden" => StatusCode::FORBIDDEN,
-        "invalid" => StatusCode::UNPROCESSABLE_ENTITY,
-        "conflict" => StatusCode::CONFLICT,
-        "too_many_requests" => StatusCode::TOO_MANY_REQUESTS,
-        _ => StatusCode::INTERNAL_SERVER_ERROR,
+        ErrorCode::NotFound => StatusCode::NOT_FOUND,
+        ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
+        ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+        ErrorCode::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorCode::Conflict => StatusCode::CONFLICT,
+        ErrorCode::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 
@@ -90,7 +91,7 @@ impl IntoResponse for WebError {
             e => e.to_string(),
         };
         if api {
-            let mut body = serde_json::json!({ "error": e.code(), "message": message });
+            let mut body = serde_json::json!({ "error": e.code().as_str(), "message": message });
             if let AppError::Invalid(errs) = &e {
                 body["fields"] = serde_json::to_value(errs).unwrap_or_default();
             }

@@ -250,7 +250,10 @@ struct Demo {
 async fn demo(url: String) -> Demo {
     let mut config = app::Config::new(url, data_dir());
     config.password_cost = app::config::PasswordCost::for_tests();
-    config.clock = app::config::Clock::manual(chrono::Utc::now());
+    // The manual clock starts at the real time.
+    #[allow(clippy::disallowed_methods)]
+    let started = chrono::Utc::now();
+    config.clock = app::config::Clock::manual(started);
     let app = app::App::open(config).await.expect("open");
     app.import_referentiels(&data_dir(), &|_| {})
         .await
