@@ -144,6 +144,10 @@ impl<'a> Rows<'a> {
             .chunks(rows_per_part.max(1) * self.columns.max(1))
     }
 
+    fn postgres_rows(&self) -> usize {
+        PG_ROWS
+    }
+
     fn sqlite_rows(&self) -> usize {
         (MAX_PARAMS / self.columns.max(1)).clamp(1, 1000)
     }
@@ -276,31 +280,39 @@ impl KeyLookup {
     }
 }
 
+/// `Bulk::write_rows` and `write_rows_returning` for one backend: the
+/// statements of `Rows::$build`, `Rows::$per_part()` rows each.
+macro_rules! write_rows_with {
+    ($build:ident, $per_part:ident) => {
+        async fn write_rows<'c>(&'c mut self, rows: &'c Rows<'_>) -> Result<()> {
+            for part in rows.parts(rows.$per_part()) {
+                rows.$build(part).build().execute(&mut *self).await?;
+            }
+            Ok(())
+        }
+
+        async fn write_rows_returning<'c, T>(&'c mut self, rows: &'c Rows<'_>) -> Result<Vec<T>>
+        where
+            T: for<'r> FromRow<'r, Self::Row> + Send + Unpin + 'c,
+        {
+            let mut out = Vec::with_capacity(rows.len());
+            for part in rows.parts(rows.$per_part()) {
+                out.extend(
+                    rows.$build(part)
+                        .build_query_as::<T>()
+                        .fetch_all(&mut *self)
+                        .await?,
+                );
+            }
+            Ok(out)
+        }
+    };
+}
+
 impl Bulk for sqlx::SqliteConnection {
     type Row = sqlx::sqlite::SqliteRow;
 
-    async fn write_rows<'c>(&'c mut self, rows: &'c Rows<'_>) -> Result<()> {
-        for part in rows.parts(rows.sqlite_rows()) {
-            rows.sqlite(part).build().execute(&mut *self).await?;
-        }
-        Ok(())
-    }
-
-    async fn write_rows_returning<'c, T>(&'c mut self, rows: &'c Rows<'_>) -> Result<Vec<T>>
-    where
-        T: for<'r> FromRow<'r, Self::Row> + Send + Unpin + 'c,
-    {
-        let mut out = Vec::with_capacity(rows.len());
-        for part in rows.parts(rows.sqlite_rows()) {
-            out.extend(
-                rows.sqlite(part)
-                    .build_query_as::<T>()
-                    .fetch_all(&mut *self)
-                    .await?,
-            );
-        }
-        Ok(out)
-    }
+    write_rows_with!(sqlite, sqlite_rows);
 
     async fn fetch_by_keys<'c, T>(
         &'c mut self,
@@ -332,28 +344,7 @@ impl Bulk for sqlx::SqliteConnection {
 impl Bulk for sqlx::PgConnection {
     type Row = sqlx::postgres::PgRow;
 
-    async fn write_rows<'c>(&'c mut self, rows: &'c Rows<'_>) -> Result<()> {
-        for part in rows.parts(PG_ROWS) {
-            rows.postgres(part).build().execute(&mut *self).await?;
-        }
-        Ok(())
-    }
-
-    async fn write_rows_returning<'c, T>(&'c mut self, rows: &'c Rows<'_>) -> Result<Vec<T>>
-    where
-        T: for<'r> FromRow<'r, Self::Row> + Send + Unpin + 'c,
-    {
-        let mut out = Vec::with_capacity(rows.len());
-        for part in rows.parts(PG_ROWS) {
-            out.extend(
-                rows.postgres(part)
-                    .build_query_as::<T>()
-                    .fetch_all(&mut *self)
-                    .await?,
-            );
-        }
-        Ok(out)
-    }
+    write_rows_with!(postgres, postgres_rows);
 
     async fn fetch_by_keys<'c, T>(
         &'c mut self,
@@ -363,15 +354,15 @@ impl Bulk for sqlx::PgConnection {
     where
         T: for<'r> FromRow<'r, Self::Row> + Send + Unpin + 'c,
     {
+        let sql = format!(
+            "SELECT {columns} FROM unnest($2::text[]) AS k(key) CROSS JOIN LATERAL \
+             (SELECT * FROM {table} WHERE campus_id = $1 AND {key} = k.key OFFSET 0) t",
+            columns = lookup.columns,
+            table = lookup.table,
+            key = lookup.key
+        );
         let mut out = Vec::new();
         for part in keys.chunks(PG_ROWS) {
-            let sql = format!(
-                "SELECT {columns} FROM unnest($2::text[]) AS k(key) CROSS JOIN LATERAL \
-                 (SELECT * FROM {table} WHERE campus_id = $1 AND {key} = k.key OFFSET 0) t",
-                columns = lookup.columns,
-                table = lookup.table,
-                key = lookup.key
-            );
             out.extend(
                 sqlx::query_as::<_, T>(&sql)
                     .bind(lookup.campus_id)
