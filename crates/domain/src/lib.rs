@@ -8,6 +8,7 @@ pub mod checksum;
 pub mod ids;
 pub mod model;
 pub mod network;
+pub mod observatory;
 pub mod postings;
 pub mod refdata;
 pub mod skills;

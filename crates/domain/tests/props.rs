@@ -349,3 +349,37 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// Whatever the levels and weights (zero, huge, subnormal), a weighted
+    /// level is a level: 1 to 5, between the smallest and largest given.
+    #[test]
+    fn weighted_level_stays_within_the_levels_given(
+        levels in prop::collection::vec((1i64..=5, prop_oneof![Just(0.0), 0.0f64..1e12]), 0..20)
+    ) {
+        let got = domain::observatory::weighted_level(&levels);
+        prop_assert_eq!(got.is_some(), !levels.is_empty());
+        if let Some(l) = got {
+            let lo = levels.iter().map(|x| x.0).min().unwrap();
+            let hi = levels.iter().map(|x| x.0).max().unwrap();
+            prop_assert!((lo..=hi).contains(&i64::from(l)), "{l} not in {lo}..={hi}");
+        }
+    }
+
+    /// Splitting a formation's places over its métiers keeps its total.
+    #[test]
+    fn supply_split_keeps_the_places(places in 0i64..100_000, metiers in 1usize..50) {
+        let each = domain::observatory::split_supply(Some(places), metiers);
+        prop_assert!((each * metiers as f64 - places as f64).abs() < 1e-6);
+    }
+
+    /// Coverage never panics on any text, and a skill is covered by its own
+    /// label whenever it has a significant word.
+    #[test]
+    fn a_skill_covers_itself(skill in text(60)) {
+        let mut blocs = String::from(" ");
+        domain::skills::normalise_into(&skill, &mut blocs);
+        let significant = normalise(&skill).split(' ').any(|w| w.len() >= 4);
+        prop_assert_eq!(domain::observatory::covers(&blocs, &skill), significant);
+    }
+}
