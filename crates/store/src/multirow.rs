@@ -374,3 +374,19 @@ impl Bulk for sqlx::PgConnection {
         Ok(out)
     }
 }
+
+/// Inserts the items of `$rows` in multi-row statements on the connection
+/// `$c`: `$head` is the `INSERT … (columns)` text, `$tail` what follows the
+/// values (`ON CONFLICT …`), and the block binds one item's `$ncols` cells
+/// on the row builder `$b`.
+macro_rules! bulk_insert {
+    ($c:expr, $head:expr, $tail:expr, $ncols:expr, $rows:expr, |$b:ident, $r:ident| $bind:block) => {{
+        let mut rows = $crate::multirow::Rows::new($head.trim_end(), $ncols, $tail);
+        for $r in $rows.iter() {
+            let $b = rows.row();
+            $bind
+        }
+        $crate::multirow::Bulk::write_rows(&mut *$c, &rows).await?;
+    }};
+}
+pub(crate) use bulk_insert;
