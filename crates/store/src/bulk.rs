@@ -13,6 +13,7 @@ use std::collections::{HashMap, HashSet};
 
 use domain::network::{FormationInput, MemberInput, SessionInput};
 
+use crate::changelog::log_changes;
 use crate::multirow::{Bulk, KeyLookup, Rows};
 use crate::network::{
     formation_tuple, member_stored, opt_date, update_member_row, FormationTuple, MemberStored,
@@ -22,21 +23,6 @@ use crate::{now_text, on_tx, Result, StoreError, Tx, Upsert};
 
 /// Most rows handled by one chunk.
 const CHUNK: usize = 1000;
-
-/// Appends one change-log entry per id to `$c`, in multi-row statements.
-/// The caller has taken `Tx::order_changes` first.
-macro_rules! log_changes {
-    ($c:expr, $entity:expr, $ids:expr, $at:expr) => {{
-        let mut rows = Rows::new("INSERT INTO change_log (entity, entity_id, at)", 3, "");
-        for id in $ids.iter() {
-            rows.row()
-                .text(Some($entity))
-                .owned(Some(id.to_string()))
-                .text(Some($at));
-        }
-        $c.write_rows(&rows).await?;
-    }};
-}
 
 /// One formation of [`Tx::upsert_formations`].
 #[derive(Debug, Clone)]

@@ -1,5 +1,4 @@
-//! Campus data: campuses, members, contacts, formations, sessions, and the
-//! change log. Writes take an open transaction so that an import can be
+//! Campus data: campuses, members, contacts, formations and sessions. Writes take an open transaction so that an import can be
 //! all-or-nothing; reads take the pool.
 
 use domain::network::{FormationInput, MemberInput, SessionInput};
@@ -205,31 +204,6 @@ pub(crate) fn formation_tuple(f: &FormationInput) -> FormationTuple {
 }
 
 impl Tx {
-    /// Makes the change log's numbers follow commit order. Followers read
-    /// the log from the last number they applied: on PostgreSQL two
-    /// transactions may draw numbers 10 and 11 and commit 11 first, and a
-    /// follower that read 11 would never see 10. Writers therefore take the
-    /// append lock (the audit log's, which every audited write takes anyway)
-    /// before drawing a number, and hold it until commit. SQLite's write
-    /// transaction already holds the database lock.
-    pub(crate) async fn order_changes(&mut self) -> Result<()> {
-        self.lock_audit().await
-    }
-
-    /// Appends to the change log, so that every server's index follows.
-    pub async fn log_change(&mut self, entity: &str, entity_id: &str) -> Result<()> {
-        self.order_changes().await?;
-        on_tx!(self, |c| {
-            sqlx::query("INSERT INTO change_log (entity, entity_id, at) VALUES ($1, $2, $3)")
-                .bind(entity)
-                .bind(entity_id)
-                .bind(now_text())
-                .execute(&mut *c)
-                .await?;
-        });
-        Ok(())
-    }
-
     /// Creates or updates a campus by slug and replaces its perimeter.
     pub async fn upsert_campus(&mut self, c_in: &CampusInput) -> Result<i64> {
         let id: i64 = on_tx!(self, |c| {
@@ -706,27 +680,6 @@ impl Store {
             .fetch_one(p)
             .await?
         }))
-    }
-
-    /// Changes after `seq`, oldest first.
-    pub async fn changes_since(&self, seq: i64, limit: i64) -> Result<Vec<ChangeRow>> {
-        Ok(on_pool!(self, |p| {
-            sqlx::query_as("SELECT seq, entity, entity_id FROM change_log WHERE seq > $1 ORDER BY seq LIMIT $2")
-                .bind(seq)
-                .bind(limit)
-                .fetch_all(p)
-                .await?
-        }))
-    }
-
-    /// Highest sequence number of the change log (0 when empty).
-    pub async fn last_change(&self) -> Result<i64> {
-        let (n,): (Option<i64>,) = on_pool!(self, |p| {
-            sqlx::query_as("SELECT MAX(seq) FROM change_log")
-                .fetch_one(p)
-                .await?
-        });
-        Ok(n.unwrap_or(0))
     }
 
     /// Fails with `NotFound` unless the member belongs to the campus.

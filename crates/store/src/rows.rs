@@ -217,11 +217,3 @@ pub struct DepartementRow {
     pub name: String,
     pub region_code: String,
 }
-
-/// One entry of the change log.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-pub struct ChangeRow {
-    pub seq: i64,
-    pub entity: String,
-    pub entity_id: String,
-}
