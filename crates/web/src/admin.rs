@@ -27,7 +27,7 @@ pub(crate) fn routes(r: Routes) -> Routes {
 }
 
 #[derive(Template)]
-#[template(path = "comptes.html")]
+#[template(path = "accounts/accounts.html")]
 struct AccountsPage {
     nav: Nav,
     /// `None` for the whole network.

@@ -2,15 +2,17 @@
 //! v1 with its OpenAPI document. This is the only crate that knows HTTP;
 //! every decision about data is made in `app`.
 
-mod account;
+mod accounts;
 mod admin;
 mod api;
 pub mod auth;
-mod edit;
+mod catalogue;
 mod error;
 mod extract;
+mod forms;
 mod limit;
 mod mail;
+mod network;
 mod observatory;
 mod pages;
 mod privacy;
@@ -90,9 +92,10 @@ fn site_routes() -> Routes {
     let r = Routes::new("")
         .get("/healthz", healthz)
         .get("/static/style.css", stylesheet);
-    let r = account::routes(survey::routes(observatory::routes(pages::routes(r))));
-    let r = privacy::routes(edit::routes(r));
-    admin::routes(mail::routes(r))
+    let r = pages::routes(r);
+    let r = catalogue::routes(network::routes(r));
+    let r = accounts::routes(survey::routes(observatory::routes(r)));
+    admin::routes(mail::routes(privacy::routes(r)))
 }
 
 fn api_routes() -> Routes {

@@ -385,7 +385,7 @@ async fn join(
 }
 
 #[derive(Template)]
-#[template(path = "demandes.html")]
+#[template(path = "mail/requests.html")]
 struct RequestsPage {
     nav: Nav,
     slug: String,

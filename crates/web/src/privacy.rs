@@ -74,7 +74,7 @@ fn statuses() -> Vec<Choice> {
 }
 
 #[derive(Template)]
-#[template(path = "inscription.html")]
+#[template(path = "privacy/sign_up.html")]
 struct RegisterPage {
     nav: Nav,
     f: FormState,
@@ -152,7 +152,7 @@ async fn register(
 }
 
 #[derive(Template)]
-#[template(path = "donnees_personnelles.html")]
+#[template(path = "privacy/personal_data.html")]
 struct MyDataPage {
     nav: Nav,
     rows: Vec<(String, String)>,
@@ -225,7 +225,7 @@ async fn my_data_csv(
 }
 
 #[derive(Template)]
-#[template(path = "profil.html")]
+#[template(path = "privacy/profile.html")]
 struct ProfilePage {
     nav: Nav,
     learner: bool,
@@ -353,7 +353,7 @@ async fn erase(
 }
 
 #[derive(Template)]
-#[template(path = "registre.html")]
+#[template(path = "privacy/register.html")]
 struct RegisterOfRequestsPage {
     nav: Nav,
     requests: Vec<app::rows::PrivacyRequestRow>,
@@ -369,7 +369,7 @@ async fn register_of_requests(
 }
 
 #[derive(Template)]
-#[template(path = "confidentialite.html")]
+#[template(path = "privacy/privacy_notice.html")]
 struct PrivacyNotice {
     nav: Nav,
     audit_days: i64,
@@ -378,7 +378,7 @@ struct PrivacyNotice {
 
 /// A legal page as rewritten by the network admin.
 #[derive(Template)]
-#[template(path = "legal_edited.html")]
+#[template(path = "privacy/legal_edited.html")]
 struct EditedLegalPage {
     nav: Nav,
     title: String,
@@ -421,7 +421,7 @@ async fn privacy_notice(State(app): State<App>, nav: Nav) -> Result<Response, We
 }
 
 #[derive(Template)]
-#[template(path = "mentions.html")]
+#[template(path = "privacy/legal_notice.html")]
 struct LegalNotice {
     nav: Nav,
 }
@@ -434,7 +434,7 @@ async fn legal_notice(State(app): State<App>, nav: Nav) -> Result<Response, WebE
 }
 
 #[derive(Template)]
-#[template(path = "accessibilite.html")]
+#[template(path = "privacy/accessibility.html")]
 struct AccessibilityStatement {
     nav: Nav,
 }
@@ -447,7 +447,7 @@ async fn accessibility(State(app): State<App>, nav: Nav) -> Result<Response, Web
 }
 
 #[derive(Template)]
-#[template(path = "legal_form.html")]
+#[template(path = "privacy/legal_form.html")]
 struct LegalFormPage {
     nav: Nav,
     slug: String,

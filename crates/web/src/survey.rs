@@ -51,7 +51,7 @@ impl Typed {
 }
 
 #[derive(Template)]
-#[template(path = "enquetes.html")]
+#[template(path = "survey/campaigns.html")]
 struct ListPage {
     nav: Nav,
     campus: CampusRow,
@@ -127,7 +127,7 @@ async fn create(
 }
 
 #[derive(Template)]
-#[template(path = "enquete.html")]
+#[template(path = "survey/campaign.html")]
 struct ResultsPage {
     nav: Nav,
     campus: CampusRow,
@@ -171,7 +171,7 @@ async fn export(
 }
 
 #[derive(Template)]
-#[template(path = "enquete_reponse.html")]
+#[template(path = "survey/answer.html")]
 struct AnswerPage {
     nav: Nav,
     campus: CampusRow,

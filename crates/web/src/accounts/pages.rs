@@ -34,7 +34,7 @@ pub(crate) fn routes(r: Routes) -> Routes {
 }
 
 #[derive(Template)]
-#[template(path = "connexion.html")]
+#[template(path = "accounts/sign_in.html")]
 struct SignInPage {
     nav: Nav,
     email: String,
@@ -128,7 +128,7 @@ async fn sign_in(
 }
 
 #[derive(Template)]
-#[template(path = "code.html")]
+#[template(path = "accounts/code.html")]
 struct SecondFactorPage {
     nav: Nav,
     email: String,
@@ -208,7 +208,7 @@ async fn second_factor(
 }
 
 #[derive(Template)]
-#[template(path = "totp.html")]
+#[template(path = "accounts/totp.html")]
 struct TotpPage {
     nav: Nav,
     /// `None` when the second factor is already on.
@@ -295,7 +295,7 @@ struct TokenItem {
 }
 
 #[derive(Template)]
-#[template(path = "compte.html")]
+#[template(path = "accounts/account.html")]
 struct AccountPage {
     nav: Nav,
     totp: bool,

@@ -206,7 +206,7 @@ fn tension_map(app: &App, o: &Observatory, wanted: Option<&str>) -> Option<Tensi
 }
 
 #[derive(Template)]
-#[template(path = "observatoire.html")]
+#[template(path = "observatory/observatory.html")]
 struct ObservatoryPage {
     nav: Nav,
     o: Observatory,
