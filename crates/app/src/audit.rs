@@ -301,3 +301,27 @@ impl App {
         Ok(self.store.audit_of_campus(campus.id, 500).await?)
     }
 }
+impl App {
+    /// Records a create or update in the audit log (nothing for an upsert
+    /// that changed nothing).
+    pub(crate) async fn audit_upsert(
+        &self,
+        tx: &mut store::Tx,
+        actor: &Actor,
+        campus_id: i64,
+        entity: &str,
+        result: store::Upsert,
+    ) -> Result<(), AppError> {
+        let verb = match result {
+            store::Upsert::Created(_) => "create",
+            store::Upsert::Updated(_) => "update",
+            store::Upsert::Unchanged(_) => return Ok(()),
+        };
+        self.audit_in(
+            tx,
+            actor,
+            crate::audit::Event::new(format!("{entity}.{verb}")).on(campus_id, entity, result.id()),
+        )
+        .await
+    }
+}

@@ -5,23 +5,25 @@
 pub mod accounts;
 pub mod admin;
 pub mod audit;
+pub mod catalogue;
 pub mod config;
 pub mod demo;
 pub mod error;
 pub mod imports;
 pub mod indexer;
+pub mod listing;
 pub mod mail;
 pub mod maintenance;
 pub mod map;
+pub mod network;
 pub mod observatory;
 pub mod outcomes;
 pub mod policy;
 pub mod privacy;
+pub mod reference;
 pub mod survey;
 pub mod synthetic;
 pub mod totp;
-pub mod views;
-pub mod write;
 
 use std::sync::Arc;
 

@@ -2,8 +2,9 @@
 //! and one), certifications.
 
 use crate::extract::Path;
+use app::catalogue::{CatalogueQuery, CertificationView, FormationView, OccupationView};
+use app::listing::Page;
 use app::rows::{FormationRow, OccupationRow};
-use app::views::{CatalogueQuery, CertificationView, FormationView, OccupationView, Page};
 use askama::Template;
 use axum::extract::{RawQuery, State};
 use axum::response::Response;

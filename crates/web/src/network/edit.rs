@@ -42,9 +42,9 @@ struct ContactNames {
 const MAX_CONTACTS: usize = 10;
 
 /// The contact rows of a submitted member form.
-fn contact_rows(f: &Fields) -> Vec<app::write::ContactForm> {
+fn contact_rows(f: &Fields) -> Vec<app::network::ContactForm> {
     (0..MAX_CONTACTS)
-        .map(|i| app::write::ContactForm {
+        .map(|i| app::network::ContactForm {
             name: f.value(&format!("contact_nom_{i}")).to_owned(),
             role: f.value(&format!("contact_role_{i}")).to_owned(),
             email: f.value(&format!("contact_email_{i}")).to_owned(),
@@ -296,7 +296,7 @@ async fn campus_save(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
     let mut f = Fields::from_pairs(pairs);
-    let form = app::write::CampusForm {
+    let form = app::network::CampusForm {
         name: f.value("nom").into(),
         sector: f.value("filiere").into(),
         theme: f.value("theme").into(),

@@ -2,8 +2,9 @@
 //! directory of member organisations, one member.
 
 use crate::extract::Path;
+use app::listing::Page;
+use app::network::{CampusView, MemberQuery, MemberView};
 use app::rows::{CampusRow, MemberRow};
-use app::views::{CampusView, MemberQuery, MemberView, Page};
 use askama::Template;
 use axum::extract::{RawQuery, State};
 use axum::response::Response;
