@@ -300,7 +300,7 @@ fn member_doc(m: &MemberRow, slugs: &HashMap<i64, String>) -> Document {
             .join(" "),
         facets,
         campus: slugs.get(&m.campus_id).cloned(),
-        public: m.status == "publie" && m.kind != "exterieur",
+        public: domain::visibility::member_is_public(&m.status, &m.kind),
         payload: payload(m),
     }
 }
@@ -341,7 +341,7 @@ fn formation_doc(
         campus: slugs.get(&f.campus_id).cloned(),
         // A published formation of an outside provider stays visible: the
         // provider's page is what stays private.
-        public: f.status == "publie",
+        public: domain::visibility::formation_is_public(&f.status),
         payload: payload(f),
     }
 }

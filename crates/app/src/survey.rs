@@ -143,7 +143,7 @@ impl App {
                 .members(campus.id, false)
                 .await?
                 .into_iter()
-                .filter(|m| m.status == "publie")
+                .filter(|m| domain::visibility::member_is_public(&m.status, &m.kind))
                 .filter(|m| domain::MemberKind::parse(&m.kind).is_some_and(answers_survey))
                 .filter(|m| !answered.contains(&m.id))
                 .collect()

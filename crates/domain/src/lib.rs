@@ -15,6 +15,7 @@ pub mod skills;
 pub mod survey;
 pub mod tension;
 pub mod text;
+pub mod visibility;
 
 pub use ids::{CodeInsee, CodeRome, IdError, Siret, Uai};
 pub use model::*;

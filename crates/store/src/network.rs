@@ -2,6 +2,7 @@
 //! all-or-nothing; reads take the pool.
 
 use domain::network::{FormationInput, MemberInput, SessionInput};
+use domain::visibility::{FORMATION_PUBLIC_SQL, MEMBER_PUBLIC_SQL};
 
 use crate::rows::*;
 use crate::{now_text, on_pool, on_tx, Result, Store, StoreError, Tx};
@@ -489,7 +490,7 @@ impl Store {
     /// organisations (providers met in imports) are listed only to staff.
     pub async fn members(&self, campus_id: i64, published_only: bool) -> Result<Vec<MemberRow>> {
         let sql = format!(
-            "{MEMBER_SELECT} WHERE m.campus_id = $1 AND ($2 = FALSE OR (m.status = 'publie' AND m.kind <> 'exterieur')) \
+            "{MEMBER_SELECT} WHERE m.campus_id = $1 AND ($2 = FALSE OR {MEMBER_PUBLIC_SQL}) \
              ORDER BY m.name"
         );
         Ok(on_pool!(self, |p| {
@@ -586,7 +587,7 @@ impl Store {
         provider_id: Option<i64>,
     ) -> Result<Vec<FormationRow>> {
         let sql = format!(
-            "{FORMATION_SELECT} WHERE f.campus_id = $1 AND ($2 = FALSE OR f.status = 'publie') \
+            "{FORMATION_SELECT} WHERE f.campus_id = $1 AND ($2 = FALSE OR {FORMATION_PUBLIC_SQL}) \
              AND ($3 = 0 OR f.provider_id = $3) ORDER BY f.title, f.id"
         );
         Ok(on_pool!(self, |p| {
@@ -651,7 +652,7 @@ impl Store {
     /// Public formations leading to a ROME fiche, all campuses.
     pub async fn formations_for_rome(&self, code_rome: &str) -> Result<Vec<FormationRow>> {
         let sql = format!(
-            "{FORMATION_SELECT} WHERE f.status = 'publie' AND f.id IN \
+            "{FORMATION_SELECT} WHERE {FORMATION_PUBLIC_SQL} AND f.id IN \
              (SELECT formation_id FROM formation_romes WHERE code_rome = $1) ORDER BY f.title LIMIT 100"
         );
         Ok(on_pool!(self, |p| {
@@ -662,7 +663,7 @@ impl Store {
     /// Public formations preparing a certification.
     pub async fn formations_for_certification(&self, code: i64) -> Result<Vec<FormationRow>> {
         let sql = format!(
-            "{FORMATION_SELECT} WHERE f.status = 'publie' AND f.certification_code = $1 ORDER BY f.title LIMIT 100"
+            "{FORMATION_SELECT} WHERE {FORMATION_PUBLIC_SQL} AND f.certification_code = $1 ORDER BY f.title LIMIT 100"
         );
         Ok(on_pool!(self, |p| {
             sqlx::query_as(&sql).bind(code).fetch_all(p).await?
@@ -671,14 +672,12 @@ impl Store {
 
     /// Counts of the campus' data, for the campus page.
     pub async fn campus_counts(&self, campus_id: i64) -> Result<(i64, i64)> {
+        let sql = format!(
+            "SELECT (SELECT COUNT(*) FROM members m WHERE m.campus_id = $1 AND {MEMBER_PUBLIC_SQL}), \
+             (SELECT COUNT(*) FROM formations f WHERE f.campus_id = $1 AND {FORMATION_PUBLIC_SQL})"
+        );
         Ok(on_pool!(self, |p| {
-            sqlx::query_as(
-                "SELECT (SELECT COUNT(*) FROM members WHERE campus_id = $1 AND status = 'publie' AND kind <> 'exterieur'), \
-                 (SELECT COUNT(*) FROM formations WHERE campus_id = $1 AND status = 'publie')",
-            )
-            .bind(campus_id)
-            .fetch_one(p)
-            .await?
+            sqlx::query_as(&sql).bind(campus_id).fetch_one(p).await?
         }))
     }
 

@@ -151,7 +151,7 @@ impl App {
             provider_id: formation.provider_id,
         };
         if !crate::policy::allows(actor, Action::ReadPrivate, resource)
-            && formation.status != "publie"
+            && !domain::visibility::formation_is_public(&formation.status)
         {
             return Err(not_found());
         }

@@ -91,7 +91,7 @@ impl App {
                 provider_id: formation.provider_id,
             },
         );
-        if !private && formation.status != "publie" {
+        if !private && !domain::visibility::formation_is_public(&formation.status) {
             return Err(not_found());
         }
         let campus = self

@@ -144,7 +144,7 @@ impl App {
             member_id: id,
         };
         if !crate::policy::allows(actor, Action::ReadPrivate, resource)
-            && (member.status != "publie" || member.kind == "exterieur")
+            && !domain::visibility::member_is_public(&member.status, &member.kind)
         {
             return Err(not_found());
         }

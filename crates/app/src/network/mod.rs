@@ -115,7 +115,7 @@ impl App {
                 member_id: member.id,
             },
         );
-        if !private && (member.status != "publie" || member.kind == "exterieur") {
+        if !private && !domain::visibility::member_is_public(&member.status, &member.kind) {
             return Err(not_found());
         }
         let campus = self
