@@ -31,6 +31,16 @@ pub enum ImportError {
     Failed(String),
 }
 
+impl ImportError {
+    /// A file refused for the typed problems its reader found.
+    pub(crate) fn refused(file: &str, problems: &[ingest::Problem]) -> Self {
+        Self::Refused {
+            file: file.to_owned(),
+            problems: problems.iter().map(ToString::to_string).collect(),
+        }
+    }
+}
+
 impl From<AppError> for ImportError {
     fn from(e: AppError) -> Self {
         ImportError::Failed(match e {

@@ -154,13 +154,8 @@ impl App {
         bytes: &[u8],
         millesime: Option<&str>,
     ) -> Result<OutcomeImport, ImportError> {
-        let parsed =
-            ingest::inserjeunes::read_outcomes(file, bytes, millesime).map_err(|problems| {
-                ImportError::Refused {
-                    file: file.to_owned(),
-                    problems,
-                }
-            })?;
+        let parsed = ingest::inserjeunes::read_outcomes(file, bytes, millesime)
+            .map_err(|problems| ImportError::refused(file, &problems))?;
         let name = std::path::Path::new(file)
             .file_name()
             .map_or_else(|| file.to_owned(), |n| n.to_string_lossy().into_owned());

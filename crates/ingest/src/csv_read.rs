@@ -45,6 +45,27 @@ impl CsvFault {
     }
 }
 
+impl CsvFault {
+    /// The fault as a problem of `file`.
+    pub(crate) fn problem(&self, file: &str) -> crate::Problem {
+        let text = self.to_string();
+        // The reason is what follows the place Display writes.
+        let reason = |place: &str| text.strip_prefix(place).unwrap_or(&text).to_owned();
+        match self {
+            CsvFault::Cell { line, column, .. } => crate::Problem::field(
+                file,
+                line,
+                format!("colonne {column}"),
+                reason(&format!("ligne {line}, colonne {column} : ")),
+            ),
+            _ => {
+                let line = self.line();
+                crate::Problem::line(file, line, reason(&format!("ligne {line} : ")))
+            }
+        }
+    }
+}
+
 impl fmt::Display for CsvFault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -11,6 +11,8 @@
 //! All or nothing: a file with a missing column or a malformed value is
 //! refused with the line and the field.
 
+use crate::Problem;
+
 /// A BCN formation diplôme.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BcnFormation {
@@ -71,7 +73,7 @@ pub fn read_outcomes(
     file: &str,
     bytes: &[u8],
     millesime: Option<&str>,
-) -> Result<OutcomeFile, Vec<String>> {
+) -> Result<OutcomeFile, Vec<Problem>> {
     let (headers, records) = crate::tension::read_csv(file, bytes, Some(b';'))?;
     let mut errors = Vec::new();
     let has = |c: &str| headers.iter().any(|h| h == c);
@@ -88,7 +90,12 @@ pub fn read_outcomes(
         for (line, r) in &records {
             let get = |k: usize| r.get(idx[k]).unwrap_or("").trim();
             if get(0).len() != 8 {
-                errors.push(format!("{file}, ligne {line}, FORMATION_DIPLOME : « {} » n'est pas un code à 8 caractères", get(0)));
+                errors.push(Problem::field(
+                    file,
+                    line,
+                    "FORMATION_DIPLOME",
+                    format!("« {} » n'est pas un code à 8 caractères", get(0)),
+                ));
                 continue;
             }
             out.push(BcnFormation {
@@ -161,9 +168,11 @@ pub fn read_outcomes(
                 match v.parse::<i64>() {
                     Ok(n) if n >= 0 => Some(n),
                     _ => {
-                        errors.push(format!(
-                            "{file}, ligne {line}, colonne {} : « {v} » n'est pas un effectif",
-                            idx[k] + 1
+                        errors.push(Problem::field(
+                            file,
+                            line,
+                            format!("colonne {}", idx[k] + 1),
+                            format!("« {v} » n'est pas un effectif"),
                         ));
                         None
                     }
@@ -177,27 +186,38 @@ pub fn read_outcomes(
                 && m[..4].parse::<u16>().is_ok()
                 && m[5..].parse::<u16>().is_ok();
             if !valid_millesime {
-                errors.push(format!(
-                    "{file}, ligne {line}, millesime : « {m} » : attendu AAAA_AAAA"
+                errors.push(Problem::field(
+                    file,
+                    line,
+                    "millesime",
+                    format!("« {m} » : attendu AAAA_AAAA"),
                 ));
                 continue;
             }
             let region = get(1);
             if region.len() != 2 || !region.bytes().all(|b| b.is_ascii_digit()) {
-                errors.push(format!("{file}, ligne {line}, code_region : « {region} » n'est pas un code de région INSEE"));
+                errors.push(Problem::field(
+                    file,
+                    line,
+                    "code_region",
+                    format!("« {region} » n'est pas un code de région INSEE"),
+                ));
                 continue;
             }
             let voie = get(2);
             if !matches!(voie, "scolaire" | "apprentissage") {
-                errors.push(format!(
-                    "{file}, ligne {line}, voie : « {voie} » : attendu scolaire ou apprentissage"
+                errors.push(Problem::field(
+                    file,
+                    line,
+                    "voie",
+                    format!("« {voie} » : attendu scolaire ou apprentissage"),
                 ));
                 continue;
             }
             let opt = |v: &str| (!v.is_empty()).then(|| v.to_owned());
             let (cfd, mef) = (opt(get(3)), opt(get(4)));
             if cfd.is_none() && mef.is_none() {
-                errors.push(format!("{file}, ligne {line} : ni cfd ni mefstat11"));
+                errors.push(Problem::line(file, line, "ni cfd ni mefstat11"));
                 continue;
             }
             out.push(RegionOutcome {
@@ -220,7 +240,7 @@ pub fn read_outcomes(
         let millesime = match millesime {
             Some(m) => m.to_owned(),
             None => millesime_in_name(file).ok_or_else(|| {
-                vec![format!("{file} : le millésime n'est ni dans le nom du fichier (AAAA_AAAA) ni donné par --period")]
+                vec![Problem::file(file, "le millésime n'est ni dans le nom du fichier (AAAA_AAAA) ni donné par --period")]
             })?,
         };
         let apprentices_col = headers.iter().position(|h| h == "Dont apprentis en EPLE");
@@ -250,9 +270,11 @@ pub fn read_outcomes(
                 match v.replace(',', ".").parse::<f64>() {
                     Ok(x) if x.is_finite() => Some(x),
                     _ => {
-                        errors.push(format!(
-                            "{file}, ligne {line}, {} : « {v} » n'est pas un taux",
-                            headers[idx[k]]
+                        errors.push(Problem::field(
+                            file,
+                            line,
+                            headers[idx[k]].as_str(),
+                            format!("« {v} » n'est pas un taux"),
                         ));
                         None
                     }
@@ -260,9 +282,11 @@ pub fn read_outcomes(
             };
             let (fs, emp, expected, va) = (rate(3), rate(4), rate(5), rate(6));
             if domain::Uai::parse(get(0)).is_err() {
-                errors.push(format!(
-                    "{file}, ligne {line}, UAI : « {} » n'est pas un UAI",
-                    get(0)
+                errors.push(Problem::field(
+                    file,
+                    line,
+                    "UAI",
+                    format!("« {} » n'est pas un UAI", get(0)),
                 ));
                 continue;
             }
@@ -283,15 +307,13 @@ pub fn read_outcomes(
         }
         return finish(errors, OutcomeFile::Establishments(out));
     }
-    Err(vec![format!(
-        "{file}, ligne 1 : format non reconnu (en-tête : {}). Formats acceptés : InserJeunes par région \
+    Err(vec![Problem::line(file, 1usize, format!("format non reconnu (en-tête : {}). Formats acceptés : InserJeunes par région \
          (millesime;code_region_ij;code_region;…), InserJeunes par établissement (DEPP), BCN N_FORMATION_DIPLOME, \
          N_NIVEAU_FORMATION_DIPLOME, N_MEF",
-        headers.iter().take(6).cloned().collect::<Vec<_>>().join(";")
-    )])
+        headers.iter().take(6).cloned().collect::<Vec<_>>().join(";")))])
 }
 
-fn finish(errors: Vec<String>, ok: OutcomeFile) -> Result<OutcomeFile, Vec<String>> {
+fn finish(errors: Vec<Problem>, ok: OutcomeFile) -> Result<OutcomeFile, Vec<Problem>> {
     if errors.is_empty() {
         Ok(ok)
     } else {
@@ -361,10 +383,14 @@ mod tests {
         let err = read_outcomes("ij.csv", bad.as_bytes(), None).unwrap_err();
         assert!(
             err.iter()
-                .any(|e| e.contains("ligne 2") && e.contains("effectif")),
+                .any(|e| e.line == Some(2) && e.reason.contains("effectif")),
             "{err:?}"
         );
-        assert!(err.iter().any(|e| e.contains("code_region")), "{err:?}");
+        assert!(
+            err.iter()
+                .any(|e| e.field.as_deref() == Some("code_region")),
+            "{err:?}"
+        );
     }
 
     #[test]

@@ -5,6 +5,9 @@ pub mod inserjeunes;
 pub mod lheo;
 pub mod limits;
 pub mod postings;
+mod problem;
 pub mod referentiels;
 pub mod sheet;
 pub mod tension;
+
+pub use problem::Problem;

@@ -7,6 +7,8 @@
 pub use domain::tension::TensionValue;
 use domain::tension::{ComponentRow, Uncomputable};
 
+use crate::Problem;
+
 /// The columns, in any order.
 pub const COLUMNS: [&str; 8] = [
     "code_rome",
@@ -25,22 +27,28 @@ pub const COLUMNS: [&str; 8] = [
 pub fn read_components(
     file: &str,
     bytes: &[u8],
-) -> Result<(Vec<ComponentRow>, Vec<Uncomputable>), Vec<String>> {
-    let text = std::str::from_utf8(bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes))
-        .map_err(|e| vec![format!("{file} : le fichier n'est pas en UTF-8 ({e})")])?;
+) -> Result<(Vec<ComponentRow>, Vec<Uncomputable>), Vec<Problem>> {
+    let text =
+        std::str::from_utf8(bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes)).map_err(|e| {
+            vec![Problem::file(
+                file,
+                format!("le fichier n'est pas en UTF-8 ({e})"),
+            )]
+        })?;
     let (headers, records) = read_csv(file, text.as_bytes(), Some(b','))?;
     let index: Vec<Option<usize>> = COLUMNS
         .iter()
         .map(|c| headers.iter().position(|h| h.trim() == *c))
         .collect();
-    let missing: Vec<String> = COLUMNS
+    let missing: Vec<Problem> = COLUMNS
         .iter()
         .zip(&index)
         .filter(|(_, i)| i.is_none())
         .map(|(c, _)| {
-            format!(
-                "{file}, ligne 1 : colonne « {c} » absente (attendu : {})",
-                COLUMNS.join(",")
+            Problem::line(
+                file,
+                1usize,
+                format!("colonne « {c} » absente (attendu : {})", COLUMNS.join(",")),
             )
         })
         .collect();
@@ -79,13 +87,19 @@ pub fn read_components(
                 Err(())
             }
         }) else {
-            errors.push(format!(
-                "{file}, ligne {line} : period « {period} » : attendu une année AAAA"
+            errors.push(Problem::line(
+                file,
+                line,
+                format!("period « {period} » : attendu une année AAAA"),
             ));
             continue;
         };
         if text(0).is_empty() || text(1).is_empty() || text(2).is_empty() {
-            errors.push(format!("{file}, ligne {line} : code_rome, territory_type et territory_code sont obligatoires"));
+            errors.push(Problem::line(
+                file,
+                line,
+                "code_rome, territory_type et territory_code sont obligatoires",
+            ));
             continue;
         }
         rows.push(ComponentRow {
@@ -145,7 +159,7 @@ pub enum Published {
         /// The values.
         rows: Vec<TensionValue>,
         /// Rows left out, with their line and why (not blocking).
-        notes: Vec<String>,
+        notes: Vec<Problem>,
     },
     /// Commune → bassin d'emploi.
     BasinCommunes(Vec<(String, String)>),
@@ -172,17 +186,20 @@ pub fn read_published(
     bytes: &[u8],
     period: Option<&str>,
     fap_romes: &std::collections::HashMap<String, Vec<String>>,
-) -> Result<Published, Vec<String>> {
+) -> Result<Published, Vec<Problem>> {
     let (headers, records) = read_csv(file, bytes, None)?;
     let has = |c: &str| headers.iter().any(|h| h == c);
     let pos = |c: &str| headers.iter().position(|h| h == c);
     let mut errors = Vec::new();
-    let need_period = |what: &str| -> Result<String, Vec<String>> {
+    let need_period = |what: &str| -> Result<String, Vec<Problem>> {
         match period {
             Some(p) if is_period(p) => Ok(p.to_owned()),
-            Some(p) => Err(vec![format!("--period « {p} » : attendu AAAA")]),
-            None => Err(vec![format!(
-                "{file} : {what} ne dit pas son édition : précisez --period AAAA"
+            Some(p) => Err(vec![Problem::request(format!(
+                "--period « {p} » : attendu AAAA"
+            ))]),
+            None => Err(vec![Problem::file(
+                file,
+                format!("{what} ne dit pas son édition : précisez --period AAAA"),
             )]),
         }
     };
@@ -229,20 +246,29 @@ pub fn read_published(
             let get = |k: usize| r.get(idx[k]).unwrap_or("").trim();
             let (year, rome, basin) = (get(0), get(1), get(2));
             if !is_period(year) {
-                errors.push(format!(
-                    "{file}, ligne {line}, annee : « {year} » n'est pas une année"
+                errors.push(Problem::field(
+                    file,
+                    line,
+                    "annee",
+                    format!("« {year} » n'est pas une année"),
                 ));
                 continue;
             }
             if domain::CodeRome::parse(rome).is_err() {
-                errors.push(format!(
-                    "{file}, ligne {line}, ROME : « {rome} » n'est pas un code ROME"
+                errors.push(Problem::field(
+                    file,
+                    line,
+                    "ROME",
+                    format!("« {rome} » n'est pas un code ROME"),
                 ));
                 continue;
             }
             let Some(basin) = basin_code(basin) else {
-                errors.push(format!(
-                    "{file}, ligne {line}, cbassin : « {basin} » n'est pas un code de bassin"
+                errors.push(Problem::field(
+                    file,
+                    line,
+                    "cbassin",
+                    format!("« {basin} » n'est pas un code de bassin"),
                 ));
                 continue;
             };
@@ -261,10 +287,11 @@ pub fn read_published(
                 match number(get(k)) {
                     Some(v) => push(name, Some(v), None),
                     None if get(k).is_empty() => {}
-                    None => notes.push(format!(
-                        "{file}, ligne {line}, {} : « {} » n'est pas un nombre",
+                    None => notes.push(Problem::field(
+                        file,
+                        line,
                         cols[k],
-                        get(k)
+                        format!("« {} » n'est pas un nombre", get(k)),
                     )),
                 }
             }
@@ -275,9 +302,11 @@ pub fn read_published(
                 }
                 match raw.parse::<i64>() {
                     Ok(l) if (1..=5).contains(&l) => push(code, None, Some(l)),
-                    _ => errors.push(format!(
-                        "{file}, ligne {line}, {} : « {raw} » n'est pas un niveau de 1 à 5",
-                        cols[5 + j]
+                    _ => errors.push(Problem::field(
+                        file,
+                        line,
+                        cols[5 + j],
+                        format!("« {raw} » n'est pas un niveau de 1 à 5"),
                     )),
                 }
             }
@@ -298,8 +327,10 @@ pub fn read_published(
             );
             match (domain::CodeInsee::parse(c).is_ok(), basin_code(b)) {
                 (true, Some(b)) => out.push((c.to_owned(), b)),
-                _ => errors.push(format!(
-                    "{file}, ligne {line} : commune « {c} » ou bassin « {b} » invalide"
+                _ => errors.push(Problem::line(
+                    file,
+                    line,
+                    format!("commune « {c} » ou bassin « {b} » invalide"),
                 )),
             }
         }
@@ -322,8 +353,10 @@ pub fn read_published(
                 continue;
             }
             if fap.is_empty() || domain::CodeRome::parse(rome).is_err() {
-                errors.push(format!(
-                    "{file}, ligne {line} : ROME « {rome} » sans famille FAP valide"
+                errors.push(Problem::line(
+                    file,
+                    line,
+                    format!("ROME « {rome} » sans famille FAP valide"),
                 ));
                 continue;
             }
@@ -348,8 +381,11 @@ pub fn read_published(
             let fap = r.get(idx[0]).unwrap_or("").trim();
             let raw = r.get(idx[1]).unwrap_or("").trim();
             let Some(pct) = number(raw).filter(|v| (0.0..=100.0).contains(v)) else {
-                errors.push(format!(
-                    "{file}, ligne {line}, tension_pct : « {raw} » n'est pas un pourcentage"
+                errors.push(Problem::field(
+                    file,
+                    line,
+                    "tension_pct",
+                    format!("« {raw} » n'est pas un pourcentage"),
                 ));
                 continue;
             };
@@ -360,11 +396,11 @@ pub fn read_published(
                 Some(r) => r.clone(),
                 None => match rome_col.map(|c| r.get(c).unwrap_or("").trim()) {
                     Some(code) if domain::CodeRome::parse(code).is_ok() => {
-                        notes.push(format!("{file}, ligne {line} : FAP « {fap} » absente de la table DARES, ROME {code} du fichier retenu"));
+                        notes.push(Problem::line(file, line, format!("FAP « {fap} » absente de la table DARES, ROME {code} du fichier retenu")));
                         vec![code.to_owned()]
                     }
                     _ => {
-                        notes.push(format!("{file}, ligne {line} : FAP « {fap} » absente de la table DARES (importez-la d'abord) : ligne ignorée"));
+                        notes.push(Problem::line(file, line, format!("FAP « {fap} » absente de la table DARES (importez-la d'abord) : ligne ignorée")));
                         continue;
                     }
                 },
@@ -407,16 +443,22 @@ pub fn read_published(
         for (line, r) in &records {
             let get = |k: usize| r.get(idx[k]).unwrap_or("").trim();
             let Some(basin) = basin_code(get(0)) else {
-                errors.push(format!(
-                    "{file}, ligne {line}, CATCHMENT_AREA_CODE : « {} » invalide",
-                    get(0)
+                errors.push(Problem::field(
+                    file,
+                    line,
+                    "CATCHMENT_AREA_CODE",
+                    format!("« {} » invalide", get(0)),
                 ));
                 continue;
             };
             let Some(romes) = fap_romes.get(get(1)) else {
-                notes.push(format!(
-                    "{file}, ligne {line} : FAP « {} » absente de la table DARES : ligne ignorée",
-                    get(1)
+                notes.push(Problem::line(
+                    file,
+                    line,
+                    format!(
+                        "FAP « {} » absente de la table DARES : ligne ignorée",
+                        get(1)
+                    ),
                 ));
                 continue;
             };
@@ -455,9 +497,8 @@ pub fn read_published(
         let mut rows = Vec::with_capacity(records.len());
         for (line, r) in &records {
             let get = |k: usize| r.get(idx[k]).unwrap_or("").trim();
-            let mut bad = |field: &str, why: String| {
-                errors.push(format!("{file}, ligne {line}, {field} : {why}"))
-            };
+            let mut bad =
+                |field: &str, why: String| errors.push(Problem::field(file, line, field, why));
             if domain::CodeRome::parse(get(0)).is_err() {
                 bad(
                     "code_rome",
@@ -538,16 +579,14 @@ pub fn read_published(
             notes: Vec::new(),
         });
     }
-    Err(vec![format!(
-        "{file}, ligne 1 : format non reconnu (en-tête : {}). Formats acceptés : indicateurs par bassin (annee;ROME;cbassin;…), \
+    Err(vec![Problem::line(file, 1usize, format!("format non reconnu (en-tête : {}). Formats acceptés : indicateurs par bassin (annee;ROME;cbassin;…), \
          BMO par FAP (fap_code,tension_pct,…), BMO par bassin (CATCHMENT_AREA_CODE,…), table DARES FAP → ROME, \
          communes → bassins (code_insee,code_bassin_emploi), statistiques ({})",
         headers.join(","),
-        STATS_COLUMNS.join(",")
-    )])
+        STATS_COLUMNS.join(",")))])
 }
 
-fn done(errors: Vec<String>, ok: impl FnOnce() -> Published) -> Result<Published, Vec<String>> {
+fn done(errors: Vec<Problem>, ok: impl FnOnce() -> Published) -> Result<Published, Vec<Problem>> {
     if errors.is_empty() {
         Ok(ok())
     } else {
@@ -565,9 +604,14 @@ pub(crate) fn read_csv(
     file: &str,
     bytes: &[u8],
     delimiter: Option<u8>,
-) -> Result<(Vec<String>, Vec<Line>), Vec<String>> {
-    let text = std::str::from_utf8(bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes))
-        .map_err(|e| vec![format!("{file} : le fichier n'est pas en UTF-8 ({e})")])?;
+) -> Result<(Vec<String>, Vec<Line>), Vec<Problem>> {
+    let text =
+        std::str::from_utf8(bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes)).map_err(|e| {
+            vec![Problem::file(
+                file,
+                format!("le fichier n'est pas en UTF-8 ({e})"),
+            )]
+        })?;
     let delimiter = delimiter.unwrap_or_else(|| {
         if text.lines().next().unwrap_or("").contains(';') {
             b';'
@@ -579,17 +623,12 @@ pub(crate) fn read_csv(
     // quote left open (a truncated file), a control character or an
     // oversized cell are refused with their line.
     let mut records = crate::csv_read::read(text, delimiter)
-        .map_err(|faults| {
-            faults
-                .iter()
-                .map(|f| format!("{file}, {f}"))
-                .collect::<Vec<_>>()
-        })?
+        .map_err(|faults| faults.iter().map(|f| f.problem(file)).collect::<Vec<_>>())?
         .into_iter()
         .filter(|(_, r)| r.iter().any(|f| !f.trim().is_empty()));
     let headers: Vec<String> = match records.next() {
         Some((_, h)) => h.iter().map(|h| h.trim().to_owned()).collect(),
-        None => return Err(vec![format!("{file} : le fichier est vide")]),
+        None => return Err(vec![Problem::file(file, "le fichier est vide")]),
     };
     Ok((headers, records.collect()))
 }
@@ -599,13 +638,17 @@ pub(crate) fn columns(
     file: &str,
     headers: &[String],
     needed: &[&str],
-) -> Result<Vec<usize>, Vec<String>> {
+) -> Result<Vec<usize>, Vec<Problem>> {
     let mut out = Vec::with_capacity(needed.len());
     let mut missing = Vec::new();
     for c in needed {
         match headers.iter().position(|h| h == c) {
             Some(i) => out.push(i),
-            None => missing.push(format!("{file}, ligne 1 : colonne « {c} » absente")),
+            None => missing.push(Problem::line(
+                file,
+                1usize,
+                format!("colonne « {c} » absente"),
+            )),
         }
     }
     if missing.is_empty() {
@@ -659,13 +702,14 @@ mod tests {
     fn refuses_missing_columns_bad_periods_and_other_encodings() {
         let err = read_components("t.csv", b"code_rome,period\nJ1501,2020\n").unwrap_err();
         assert!(
-            err.iter().any(|e| e.contains("« offers » absente")),
+            err.iter()
+                .any(|e| e.line == Some(1) && e.reason.contains("« offers » absente")),
             "{err:?}"
         );
         let csv = format!("{}\nJ1501,ze,0303,20,1,1,0.1,0.2\n", COLUMNS.join(","));
         let err = read_components("t.csv", csv.as_bytes()).unwrap_err();
         assert!(
-            err[0].contains("ligne 2") && err[0].contains("AAAA"),
+            err[0].line == Some(2) && err[0].reason.contains("AAAA"),
             "{err:?}"
         );
         assert!(read_components("t.csv", b"\xff\xfe").is_err());
@@ -690,7 +734,15 @@ mod tests {
         assert_eq!(t.level, Some(5));
         let bad = csv.replace(";5;5;1;5;4;;5", ";5;9;1;5;4;;5");
         let err = read_published("m.csv", bad.as_bytes(), None, &Default::default()).unwrap_err();
-        assert!(err[0].contains("ligne 2, ind_int_emb_d"), "{err:?}");
+        assert_eq!(
+            (err[0].line, err[0].field.as_deref()),
+            (Some(2), Some("ind_int_emb_d")),
+            "{err:?}"
+        );
+        assert_eq!(
+            err[0].to_string(),
+            "m.csv, ligne 2, ind_int_emb_d : « 9 » n'est pas un niveau de 1 à 5"
+        );
     }
 
     #[test]
@@ -720,6 +772,7 @@ mod tests {
         let bmo = "fap_code,fap,tension_pct,rome_code,rome_label\nA0Z41,Éleveurs,61.9,A1403,X\nZZZ99,Autre,10,B1101,Y\n";
         assert!(
             read_published("b.csv", bmo.as_bytes(), None, &faps).unwrap_err()[0]
+                .reason
                 .contains("--period")
         );
         let Published::Values { rows, notes, .. } =
@@ -762,10 +815,15 @@ mod tests {
         let err = read_published("s.csv", bad.as_bytes(), None, &Default::default()).unwrap_err();
         assert_eq!(err.len(), 2, "{err:?}");
         assert!(
-            err[0].contains("ligne 2, territory_type") && err[1].contains("ligne 3, indicator"),
+            (
+                err[0].line,
+                err[0].field.as_deref(),
+                err[1].line,
+                err[1].field.as_deref()
+            ) == (Some(2), Some("territory_type"), Some(3), Some("indicator")),
             "{err:?}"
         );
         let err = read_published("x.csv", b"a,b\n1,2\n", None, &Default::default()).unwrap_err();
-        assert!(err[0].contains("format non reconnu"));
+        assert!(err[0].reason.contains("format non reconnu"));
     }
 }

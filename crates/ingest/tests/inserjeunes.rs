@@ -106,7 +106,8 @@ fn bcn_tables_and_establishments() {
         "« nd » is kept as missing"
     );
     // Without a millésime in the name or given, refused.
-    assert!(read_outcomes("etabs.csv", &bytes, None).unwrap_err()[0].contains("millésime"));
+    let err = read_outcomes("etabs.csv", &bytes, None).unwrap_err();
+    assert!(err[0].reason.contains("millésime") && err[0].line.is_none());
 }
 
 #[test]
@@ -116,7 +117,11 @@ fn broken_copies_are_refused_with_their_line() {
     lines[4] = lines[4].replacen(";scolaire;", ";alternance;", 1);
     let err = read_outcomes("ij.csv", lines.join("\n").as_bytes(), None).unwrap_err();
     assert_eq!(err.len(), 1, "{err:?}");
-    assert!(err[0].contains("ligne 5, voie"), "{err:?}");
+    assert_eq!(
+        (err[0].line, err[0].field.as_deref()),
+        (Some(5), Some("voie")),
+        "{err:?}"
+    );
     let err = read_outcomes("x.csv", b"a;b\n1;2\n", None).unwrap_err();
-    assert!(err[0].contains("format non reconnu"));
+    assert!(err[0].reason.contains("format non reconnu"));
 }

@@ -143,7 +143,7 @@ fn bmo_files_go_through_the_dares_table() {
         .any(|r| r.territory_code == "0202" && r.indicator == "BMO_PROJETS"));
     // Without the edition, refused.
     let err = read_published("sample.csv", &sample, None, &map).unwrap_err();
-    assert!(err[0].contains("--period"), "{err:?}");
+    assert!(err[0].reason.contains("--period"), "{err:?}");
 }
 
 #[test]
@@ -156,8 +156,12 @@ fn broken_copies_are_refused_with_their_line() {
     let broken = lines.join("\n");
     let err = read_published("m.csv", broken.as_bytes(), None, &HashMap::new()).unwrap_err();
     assert_eq!(err.len(), 2, "{err:?}");
-    assert!(err[0].contains("ligne 10"), "{err:?}");
-    assert!(err[1].contains("ligne 20, ROME"), "{err:?}");
+    assert_eq!(err[0].line, Some(10), "{err:?}");
+    assert_eq!(
+        (err[1].line, err[1].field.as_deref()),
+        (Some(20), Some("ROME")),
+        "{err:?}"
+    );
     let no_column = text
         .lines()
         .take(3)
@@ -166,11 +170,13 @@ fn broken_copies_are_refused_with_their_line() {
         .replace("ind_dur_empl_d", "autre");
     let err = read_published("m.csv", no_column.as_bytes(), None, &HashMap::new()).unwrap_err();
     assert!(
-        err[0].contains("colonne « ind_dur_empl_d » absente"),
+        err[0].reason.contains("colonne « ind_dur_empl_d » absente"),
         "{err:?}"
     );
     let latin1 = b"annee;ROME;cbassin\n2021;A1101;\xe9\n";
     assert!(
-        read_published("m.csv", latin1, None, &HashMap::new()).unwrap_err()[0].contains("UTF-8")
+        read_published("m.csv", latin1, None, &HashMap::new()).unwrap_err()[0]
+            .reason
+            .contains("UTF-8")
     );
 }

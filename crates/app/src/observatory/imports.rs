@@ -59,13 +59,8 @@ impl App {
         period: Option<&str>,
     ) -> Result<TensionImport, ImportError> {
         let faps = self.store.fap_romes().await?;
-        let published =
-            ingest::tension::read_published(file, bytes, period, &faps).map_err(|problems| {
-                ImportError::Refused {
-                    file: file.to_owned(),
-                    problems,
-                }
-            })?;
+        let published = ingest::tension::read_published(file, bytes, period, &faps)
+            .map_err(|problems| ImportError::refused(file, &problems))?;
         let base = std::path::Path::new(file)
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -120,7 +115,7 @@ impl App {
             kind,
             rows,
             unchanged,
-            notes,
+            notes: notes.iter().map(ToString::to_string).collect(),
         })
     }
 
