@@ -13,12 +13,10 @@ use std::collections::{HashMap, HashSet};
 
 use domain::network::{FormationInput, MemberInput, SessionInput};
 
+use crate::catalogue::{formation_tuple, FormationTuple, SessionTuple};
 use crate::changelog::log_changes;
 use crate::multirow::{Bulk, KeyLookup, Rows};
-use crate::network::{
-    formation_tuple, member_stored, opt_date, update_member_row, FormationTuple, MemberStored,
-    SessionTuple,
-};
+use crate::network::{member_stored, opt_date, update_member_row, MemberStored};
 use crate::{now_text, on_tx, Result, StoreError, Tx, Upsert};
 
 /// Most rows handled by one chunk.
