@@ -46,6 +46,11 @@ impl Fields {
         Some(self.value(name).trim().to_owned()).filter(|v| !v.is_empty())
     }
 
+    /// Whether a checkbox sent « oui ».
+    pub(crate) fn checked(&self, name: &str) -> bool {
+        self.value(name) == "oui"
+    }
+
     /// The problem with a field, if any.
     pub(crate) fn error(&self, name: &str) -> Option<&str> {
         self.errors
@@ -66,6 +71,23 @@ impl Fields {
                 None
             }
         }
+    }
+}
+
+/// A page showing a form: its templates call `value(name)` and
+/// `error(name)` on the page itself.
+pub(crate) trait FormPage {
+    /// The form's values and problems.
+    fn fields(&self) -> &Fields;
+
+    /// The value of a field, for `value="…"`.
+    fn value(&self, name: &str) -> &str {
+        self.fields().value(name)
+    }
+
+    /// The problem with a field, if any.
+    fn error(&self, name: &str) -> Option<&str> {
+        self.fields().error(name)
     }
 }
 

@@ -11,10 +11,10 @@ use serde::Deserialize;
 
 use app::privacy::{ProfileInput, Registration, LEARNER_STATUSES};
 use app::{App, AppError};
-use domain::network::FieldError;
 
 use crate::auth::{clear_cookie_header, Client, Nav, RequestActor};
 use crate::error::WebError;
+use crate::forms::{Fields, FormPage, OwnedChoice};
 use crate::pages::render;
 use crate::Routes;
 
@@ -35,38 +35,10 @@ pub(crate) fn routes(r: Routes) -> Routes {
         .post("/admin/pages/{slug}", legal_save)
 }
 
-/// A `<select>` choice.
-struct Choice {
-    code: String,
-    label: String,
-}
-
-/// Field values and problems of a form.
-#[derive(Default)]
-struct FormState {
-    values: std::collections::HashMap<String, String>,
-    errors: Vec<FieldError>,
-}
-
-impl FormState {
-    fn value(&self, name: &str) -> &str {
-        self.values.get(name).map_or("", String::as_str)
-    }
-    fn error(&self, name: &str) -> Option<&str> {
-        self.errors
-            .iter()
-            .find(|e| e.field == name)
-            .map(|e| e.message.as_str())
-    }
-    fn checked(&self, name: &str) -> bool {
-        self.value(name) == "oui"
-    }
-}
-
-fn statuses() -> Vec<Choice> {
+fn statuses() -> Vec<OwnedChoice> {
     LEARNER_STATUSES
         .iter()
-        .map(|(c, l)| Choice {
+        .map(|(c, l)| OwnedChoice {
             code: (*c).to_owned(),
             label: (*l).to_owned(),
         })
@@ -77,26 +49,23 @@ fn statuses() -> Vec<Choice> {
 #[template(path = "privacy/sign_up.html")]
 struct RegisterPage {
     nav: Nav,
-    f: FormState,
-    campuses: Vec<Choice>,
-    statuses: Vec<Choice>,
+    f: Fields,
+    campuses: Vec<OwnedChoice>,
+    statuses: Vec<OwnedChoice>,
 }
 
-impl RegisterPage {
-    fn value(&self, name: &str) -> &str {
-        self.f.value(name)
-    }
-    fn error(&self, name: &str) -> Option<&str> {
-        self.f.error(name)
+impl FormPage for RegisterPage {
+    fn fields(&self) -> &Fields {
+        &self.f
     }
 }
 
-async fn register_form(app: &App, nav: Nav, f: FormState) -> Result<RegisterPage, WebError> {
+async fn register_form(app: &App, nav: Nav, f: Fields) -> Result<RegisterPage, WebError> {
     let campuses = app
         .campuses()
         .await?
         .into_iter()
-        .map(|c| Choice {
+        .map(|c| OwnedChoice {
             code: c.slug,
             label: c.name,
         })
@@ -110,7 +79,7 @@ async fn register_form(app: &App, nav: Nav, f: FormState) -> Result<RegisterPage
 }
 
 async fn register_page(State(app): State<App>, nav: Nav) -> Result<Response, WebError> {
-    render(&register_form(&app, nav, FormState::default()).await?, true)
+    render(&register_form(&app, nav, Fields::default()).await?, true)
 }
 
 async fn register(
@@ -119,7 +88,7 @@ async fn register(
     Client(client): Client,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    let f = FormState {
+    let f = Fields {
         values: pairs.into_iter().collect(),
         errors: Vec::new(),
     };
@@ -229,16 +198,13 @@ async fn my_data_csv(
 struct ProfilePage {
     nav: Nav,
     learner: bool,
-    f: FormState,
-    statuses: Vec<Choice>,
+    f: Fields,
+    statuses: Vec<OwnedChoice>,
 }
 
-impl ProfilePage {
-    fn value(&self, name: &str) -> &str {
-        self.f.value(name)
-    }
-    fn error(&self, name: &str) -> Option<&str> {
-        self.f.error(name)
+impl FormPage for ProfilePage {
+    fn fields(&self) -> &Fields {
+        &self.f
     }
 }
 
@@ -253,7 +219,7 @@ async fn profile_page(
         ));
     };
     let profile = app.my_profile(&actor).await?;
-    let mut f = FormState::default();
+    let mut f = Fields::default();
     f.values.insert("nom".into(), p.display_name.clone());
     if let Some(x) = &profile {
         f.values.insert("statut".into(), x.status.clone());
@@ -285,7 +251,7 @@ async fn profile_save(
     RequestActor(actor): RequestActor,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    let mut f = FormState {
+    let mut f = Fields {
         values: pairs.into_iter().collect(),
         errors: Vec::new(),
     };

@@ -16,6 +16,7 @@ use domain::survey::AnswerInput;
 
 use crate::auth::{Nav, RequestActor};
 use crate::error::WebError;
+use crate::forms::Fields;
 use crate::pages::{render, Params};
 use crate::Routes;
 
@@ -28,28 +29,6 @@ pub(crate) fn routes(r: Routes) -> Routes {
         .post("/campus/{slug}/enquetes/{id}/reponse", answer_save)
 }
 
-/// Values typed in a form, and its problems.
-#[derive(Default)]
-struct Typed {
-    values: Vec<(String, String)>,
-    errors: Vec<FieldError>,
-}
-
-impl Typed {
-    fn value(&self, name: &str) -> &str {
-        self.values
-            .iter()
-            .find(|(k, _)| k == name)
-            .map_or("", |(_, v)| v.as_str())
-    }
-    fn error(&self, name: &str) -> Option<&str> {
-        self.errors
-            .iter()
-            .find(|e| e.field == name)
-            .map(|e| e.message.as_str())
-    }
-}
-
 #[derive(Template)]
 #[template(path = "survey/campaigns.html")]
 struct ListPage {
@@ -57,7 +36,7 @@ struct ListPage {
     campus: CampusRow,
     campaigns: Vec<CampaignRow>,
     manageable: bool,
-    form: Typed,
+    form: Fields,
 }
 
 async fn list_page(
@@ -65,7 +44,7 @@ async fn list_page(
     actor: &app::Actor,
     nav: Nav,
     slug: &str,
-    form: Typed,
+    form: Fields,
 ) -> Result<ListPage, WebError> {
     let campaigns = app.campaigns(actor, slug).await?;
     let campus = app.campus(slug).await?;
@@ -87,7 +66,7 @@ async fn list(
     Path(slug): Path<String>,
 ) -> Result<Response, WebError> {
     render(
-        &list_page(&app, &actor, nav, &slug, Typed::default()).await?,
+        &list_page(&app, &actor, nav, &slug, Fields::default()).await?,
         true,
     )
 }
@@ -99,10 +78,7 @@ async fn create(
     Path(slug): Path<String>,
     Form(values): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    let form = Typed {
-        values,
-        errors: Vec::new(),
-    };
+    let form = Fields::from_pairs(values);
     match app
         .create_campaign(
             &actor,
@@ -117,7 +93,7 @@ async fn create(
             "/campus/{slug}/enquetes/{id}"
         ))),
         Err(AppError::Invalid(errors)) => {
-            let page = list_page(&app, &actor, nav, &slug, Typed { errors, ..form }).await?;
+            let page = list_page(&app, &actor, nav, &slug, Fields { errors, ..form }).await?;
             let mut res = render(&page, true)?;
             *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             Ok(res)
@@ -179,7 +155,7 @@ struct AnswerPage {
     respondents: Vec<MemberRow>,
     member: Option<MemberRow>,
     answers: Vec<AnswerRow>,
-    form: Typed,
+    form: Fields,
     saved: bool,
 }
 
@@ -197,7 +173,7 @@ async fn answer_page(
     slug: &str,
     id: i64,
     member_id: Option<i64>,
-    form: Typed,
+    form: Fields,
     saved: bool,
 ) -> Result<AnswerPage, WebError> {
     let respondents = app.survey_respondents(actor, slug, id).await?;
@@ -240,14 +216,14 @@ async fn answer_form(
         &slug,
         id_of(&id)?,
         member,
-        Typed::default(),
+        Fields::default(),
         saved,
     )
     .await?;
     render(&page, true)
 }
 
-fn count(form: &Typed, name: &str, errors: &mut Vec<FieldError>) -> i64 {
+fn count(form: &Fields, name: &str, errors: &mut Vec<FieldError>) -> i64 {
     let v = form.value(name).trim();
     if v.is_empty() {
         return 0;
@@ -269,10 +245,7 @@ async fn answer_save(
     Form(values): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
     let id = id_of(&id)?;
-    let form = Typed {
-        values,
-        errors: Vec::new(),
-    };
+    let form = Fields::from_pairs(values);
     let mut errors = Vec::new();
     let member_id: i64 = form.value("membre").parse().unwrap_or(0);
     let answer = AnswerInput {
@@ -303,7 +276,7 @@ async fn answer_save(
                 &slug,
                 id,
                 Some(member_id),
-                Typed { errors, ..form },
+                Fields { errors, ..form },
                 false,
             )
             .await?;

@@ -15,6 +15,7 @@ use crate::auth::{Nav, RequestActor};
 use crate::error::WebError;
 use crate::forms::{
     choices, parse_date, parse_vocab, publication_statuses, refused, rows_in_use, Choice, Fields,
+    FormPage,
 };
 use crate::pages::render;
 use crate::Routes;
@@ -100,12 +101,9 @@ struct FormationFormPage {
     statuses: Vec<Choice>,
 }
 
-impl FormationFormPage {
-    fn error(&self, name: &str) -> Option<&str> {
-        self.f.error(name)
-    }
-    fn value(&self, name: &str) -> &str {
-        self.f.value(name)
+impl FormPage for FormationFormPage {
+    fn fields(&self) -> &Fields {
+        &self.f
     }
 }
 

@@ -17,7 +17,7 @@ use crate::auth::{Nav, RequestActor};
 use crate::error::WebError;
 use crate::forms::{
     choices, parse_date, parse_vocab, publication_statuses, refused, rows_in_use, Choice, Fields,
-    OwnedChoice,
+    FormPage, OwnedChoice,
 };
 use crate::pages::render;
 use crate::Routes;
@@ -66,12 +66,9 @@ struct MemberFormPage {
     statuses: Vec<Choice>,
 }
 
-impl MemberFormPage {
-    fn error(&self, name: &str) -> Option<&str> {
-        self.f.error(name)
-    }
-    fn value(&self, name: &str) -> &str {
-        self.f.value(name)
+impl FormPage for MemberFormPage {
+    fn fields(&self) -> &Fields {
+        &self.f
     }
 }
 
@@ -214,12 +211,9 @@ struct CampusFormPage {
     members: Vec<OwnedChoice>,
 }
 
-impl CampusFormPage {
-    fn error(&self, name: &str) -> Option<&str> {
-        self.f.error(name)
-    }
-    fn value(&self, name: &str) -> &str {
-        self.f.value(name)
+impl FormPage for CampusFormPage {
+    fn fields(&self) -> &Fields {
+        &self.f
     }
 }
 
