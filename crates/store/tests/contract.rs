@@ -1001,3 +1001,349 @@ async fn both_backends_have_the_same_tables_and_columns() {
         );
     }
 }
+
+#[tokio::test]
+async fn survey_campaigns_answers_and_sector_domains() {
+    for s in stores("survey").await {
+        let campus_id = campus(&s).await;
+        let mut tx = s.begin().await.unwrap();
+        let member = tx.upsert_member(campus_id, &lycee()).await.unwrap().id();
+        tx.commit().await.unwrap();
+        let older = s
+            .create_campaign(campus_id, "Besoins 2026", "2025-11-01", "2026-01-31")
+            .await
+            .unwrap();
+        let id = s
+            .create_campaign(campus_id, "Besoins 2027", "2026-11-01", "2027-01-31")
+            .await
+            .unwrap();
+        let listed = s.campaigns(campus_id).await.unwrap();
+        assert_eq!(
+            listed.iter().map(|c| c.id).collect::<Vec<_>>(),
+            vec![id, older],
+            "latest opening first"
+        );
+        assert_eq!(listed[0].respondents, 0);
+        assert!(s.campaigns(campus_id + 1000).await.unwrap().is_empty());
+
+        let mut answer = domain::survey::AnswerInput {
+            code_rome: "J1501".into(),
+            code_insee: None,
+            planned: 3,
+            difficult: 1,
+            seasonal: 0,
+            apprentices: 1,
+            tutors: 1,
+            comment: Some("Réponse fictive.".into()),
+        };
+        s.save_answer(id, member, &answer).await.unwrap();
+        // The same member and métier again: the answer is replaced.
+        answer.planned = 5;
+        s.save_answer(id, member, &answer).await.unwrap();
+        answer.code_rome = "K1302".into();
+        s.save_answer(id, member, &answer).await.unwrap();
+        let all = s.answers(id, None).await.unwrap();
+        assert_eq!(all.len(), 2, "{all:?}");
+        assert_eq!((all[0].code_rome.as_str(), all[0].planned), ("J1501", 5));
+        assert_eq!(all[0].member_name, lycee().name);
+        assert_eq!(s.answers(id, Some(member)).await.unwrap().len(), 2);
+        assert!(s.answers(id, Some(member + 1000)).await.unwrap().is_empty());
+        assert!(s.answers(older, None).await.unwrap().is_empty());
+        let c = s.campaign(id).await.unwrap().unwrap();
+        assert_eq!((c.title.as_str(), c.respondents), ("Besoins 2027", 1));
+        assert!(s.campaign(id + 1000).await.unwrap().is_none());
+
+        // The campus' own sector → ROME domains replace each other.
+        assert!(s.campus_rome_domains(campus_id).await.unwrap().is_empty());
+        let domains = ["K13".to_owned(), "J".to_owned()];
+        s.set_campus_rome_domains(campus_id, &domains)
+            .await
+            .unwrap();
+        assert_eq!(
+            s.campus_rome_domains(campus_id).await.unwrap(),
+            vec!["J".to_owned(), "K13".to_owned()]
+        );
+        s.set_campus_rome_domains(campus_id, &[]).await.unwrap();
+        assert!(s.campus_rome_domains(campus_id).await.unwrap().is_empty());
+        assert!(!s.rome_domain_exists("ZZ9").await.unwrap());
+    }
+}
+
+#[tokio::test]
+async fn mail_outbox_links_invitations_join_requests_and_legal_pages() {
+    for s in stores("mail").await {
+        let campus_id = campus(&s).await;
+        let mut tx = s.begin().await.unwrap();
+        let member = tx.upsert_member(campus_id, &lycee()).await.unwrap().id();
+        tx.commit().await.unwrap();
+        let user = s
+            .create_user(
+                "alix@example.org",
+                "Alix (fictive)",
+                "$argon2id$x",
+                &[],
+                "2026-01-01T00:00:00Z",
+            )
+            .await
+            .unwrap();
+        let now = "2026-01-02T10:00:00Z";
+        let later = "2026-01-03T10:00:00Z";
+
+        // The outbox: queued mail waits until marked sent, newest first in
+        // the operator's view, oldest first for the sender.
+        let mut tx = s.begin().await.unwrap();
+        let first = tx
+            .queue_mail("a@example.org", "Un", "corps", now)
+            .await
+            .unwrap();
+        let second = tx
+            .queue_mail("b@example.org", "Deux", "corps", now)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let unsent: Vec<i64> = s
+            .unsent_mail(10)
+            .await
+            .unwrap()
+            .iter()
+            .map(|m| m.id)
+            .collect();
+        assert_eq!(unsent, vec![first, second]);
+        s.mark_mail_sent(first, later).await.unwrap();
+        let unsent: Vec<i64> = s
+            .unsent_mail(10)
+            .await
+            .unwrap()
+            .iter()
+            .map(|m| m.id)
+            .collect();
+        assert_eq!(unsent, vec![second]);
+        let outbox = s.outbox(10).await.unwrap();
+        assert_eq!(outbox[0].id, second);
+        assert_eq!(outbox[1].sent_at.as_deref(), Some(later));
+
+        // A reset link works once, and not after it expires.
+        let mut tx = s.begin().await.unwrap();
+        tx.add_password_reset("h1", user, now, later).await.unwrap();
+        tx.add_password_reset("h2", user, now, later).await.unwrap();
+        assert_eq!(tx.use_password_reset("h1", now).await.unwrap(), Some(user));
+        assert_eq!(
+            tx.use_password_reset("h1", now).await.unwrap(),
+            None,
+            "used"
+        );
+        let expired = "2026-01-04T00:00:00Z";
+        assert_eq!(tx.use_password_reset("h2", expired).await.unwrap(), None);
+        assert_eq!(tx.use_password_reset("inconnu", now).await.unwrap(), None);
+        tx.commit().await.unwrap();
+
+        // An invitation is accepted once, before it expires.
+        let mut tx = s.begin().await.unwrap();
+        tx.add_invitation(
+            "i1",
+            campus_id,
+            member,
+            "b@example.org",
+            Some(user),
+            now,
+            later,
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        let pending = s.invitation("i1").await.unwrap().unwrap();
+        assert_eq!((pending.member_id, pending.accepted_at), (member, None));
+        let mut tx = s.begin().await.unwrap();
+        assert!(tx.accept_invitation("i1", expired).await.unwrap().is_none());
+        let accepted = tx.accept_invitation("i1", now).await.unwrap().unwrap();
+        assert_eq!(accepted.email, "b@example.org");
+        assert!(tx.accept_invitation("i1", now).await.unwrap().is_none());
+        tx.commit().await.unwrap();
+        assert!(s.invitation("inconnu").await.unwrap().is_none());
+
+        // A join request is decided once; its contact address goes with
+        // the decision; pending requests are listed first.
+        let request = |name: &str| store::JoinRequestInput {
+            name: name.into(),
+            kind: "employeur".into(),
+            contact_email: "contact@example.org".into(),
+            ..Default::default()
+        };
+        let mut tx = s.begin().await.unwrap();
+        let decided = tx
+            .add_join_request(campus_id, &request("Atelier (fictif)"), now)
+            .await
+            .unwrap();
+        let waiting = tx
+            .add_join_request(campus_id, &request("Garage (fictif)"), now)
+            .await
+            .unwrap();
+        assert!(tx
+            .decide_join_request(decided, "acceptee", Some(member), later)
+            .await
+            .unwrap());
+        assert!(!tx
+            .decide_join_request(decided, "refusee", None, later)
+            .await
+            .unwrap());
+        tx.commit().await.unwrap();
+        let listed = s.join_requests(campus_id).await.unwrap();
+        assert_eq!(
+            listed.iter().map(|r| r.id).collect::<Vec<_>>(),
+            vec![waiting, decided]
+        );
+        let d = s.join_request(decided).await.unwrap().unwrap();
+        assert_eq!(
+            (d.decision.as_deref(), d.member_id, d.contact_email),
+            (Some("acceptee"), Some(member), None)
+        );
+        assert!(s.join_requests(campus_id + 1000).await.unwrap().is_empty());
+
+        // Legal pages: absent until written, then replaced.
+        assert!(s.legal_page("mentions-legales").await.unwrap().is_none());
+        let mut tx = s.begin().await.unwrap();
+        tx.set_legal_page("mentions-legales", "v1", now)
+            .await
+            .unwrap();
+        tx.set_legal_page("mentions-legales", "v2", later)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(
+            s.legal_page("mentions-legales").await.unwrap().as_deref(),
+            Some("v2")
+        );
+    }
+}
+
+#[tokio::test]
+async fn privacy_profiles_consents_requests_erasure_and_job_locks() {
+    use domain::accounts::Role;
+    use store::{ConsentInput, GrantInput, ProfileRow};
+    for s in stores("privacy").await {
+        let campus_id = campus(&s).await;
+        let created = "2026-01-01T00:00:00Z";
+        let now = "2026-06-01T10:00:00Z";
+        let learner = s
+            .create_user(
+                "lou@example.org",
+                "Lou (fictif)",
+                "$argon2id$x",
+                &[GrantInput {
+                    role: Role::Learner,
+                    campus_id: Some(campus_id),
+                    member_id: None,
+                }],
+                created,
+            )
+            .await
+            .unwrap();
+
+        // A profile is created, then replaced whole.
+        let mut profile = ProfileRow {
+            user_id: learner,
+            campus_id,
+            status: "lyceen".into(),
+            level: Some(4),
+            code_insee: Some("97311".into()),
+            interests: Some("soins".into()),
+            birth_date: None,
+            updated_at: now.into(),
+        };
+        let mut tx = s.begin().await.unwrap();
+        tx.save_profile(&profile).await.unwrap();
+        profile.level = Some(5);
+        tx.save_profile(&profile).await.unwrap();
+        tx.add_consent(
+            learner,
+            &ConsentInput {
+                purpose: "suivi".into(),
+                parent_name: Some("Parent (fictif)".into()),
+                parent_email: Some("parent@example.org".into()),
+            },
+            now,
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(s.profile(learner).await.unwrap(), Some(profile.clone()));
+        let consents = s.consents(learner).await.unwrap();
+        assert_eq!(consents.len(), 1);
+        assert_eq!(consents[0].parent_given_at.as_deref(), Some(now));
+        assert_eq!(s.withdraw_consent(learner, "suivi", now).await.unwrap(), 1);
+        assert_eq!(
+            s.withdraw_consent(learner, "suivi", now).await.unwrap(),
+            0,
+            "once"
+        );
+
+        // The register lists open requests first, by due date.
+        let mut tx = s.begin().await.unwrap();
+        let done = tx
+            .add_privacy_request(
+                Some(learner),
+                "acces",
+                now,
+                "2026-07-01",
+                Some(now),
+                "en ligne",
+            )
+            .await
+            .unwrap();
+        let late = tx
+            .add_privacy_request(None, "effacement", now, "2026-06-15", None, "courrier")
+            .await
+            .unwrap();
+        let open = tx
+            .add_privacy_request(
+                Some(learner),
+                "rectification",
+                now,
+                "2026-06-20",
+                None,
+                "en ligne",
+            )
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let ids: Vec<i64> = s
+            .privacy_requests()
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.id)
+            .collect();
+        assert_eq!(ids, vec![late, open, done]);
+
+        // Retention: a learner without activity since the date is a
+        // candidate; erasure keeps the row, anonymised, without its grants.
+        assert_eq!(s.inactive_learners(now).await.unwrap(), vec![learner]);
+        assert!(s.inactive_learners(created).await.unwrap().is_empty());
+        let mut tx = s.begin().await.unwrap();
+        tx.erase_account(learner).await.unwrap();
+        tx.commit().await.unwrap();
+        assert!(s.profile(learner).await.unwrap().is_none());
+        assert!(s.consents(learner).await.unwrap()[0].parent_email.is_none());
+        assert!(s.user_by_email("lou@example.org").await.unwrap().is_none());
+        assert!(
+            s.inactive_learners(now).await.unwrap().is_empty(),
+            "disabled"
+        );
+
+        // A job lock is held by one server until it expires or is released.
+        let until = "2026-06-01T11:00:00Z";
+        assert!(s.try_lock_job("purge", now, until).await.unwrap());
+        assert!(!s.try_lock_job("purge", now, until).await.unwrap());
+        s.finish_job("purge", "2026-06-01T10:05:00Z").await.unwrap();
+        assert!(s
+            .try_lock_job("purge", "2026-06-01T10:06:00Z", until)
+            .await
+            .unwrap());
+        assert!(
+            s.try_lock_job("purge", "2026-06-01T12:00:00Z", "2026-06-01T13:00:00Z")
+                .await
+                .unwrap(),
+            "an expired lock is taken over"
+        );
+    }
+}

@@ -179,6 +179,8 @@ async fn authorization_matrix(d: &Demo) -> usize {
     let mut routes = web::route_list();
     // Signing out last, so that each role keeps its session for the others.
     routes.sort_by_key(|r| r.path == "/deconnexion");
+    // What each role gets on each route, for the readable table below.
+    let mut table: Vec<Vec<String>> = vec![Vec::new(); routes.len()];
     for (role, email) in roles {
         // Each role fails its sign-in on its own address, so that the
         // failures do not add up to the throttling limit.
@@ -196,7 +198,7 @@ async fn authorization_matrix(d: &Demo) -> usize {
             }
             None => "1".to_owned(),
         };
-        for route in &routes {
+        for (row, route) in routes.iter().enumerate() {
             let (uri, expect): (String, Expect) = match (route.method, route.path.as_str()) {
                 (
                     "GET",
@@ -598,10 +600,30 @@ async fn authorization_matrix(d: &Demo) -> usize {
                 route.method,
                 &res.body[..res.body.len().min(300)]
             );
+            table[row].push(if want == 0 {
+                "2xx".to_owned()
+            } else {
+                want.to_string()
+            });
             cases += 1;
         }
         b.cookie = None;
     }
+    // The whole matrix as one table, reviewed in
+    // `snapshots/web__matrix__authorization_matrix.snap`: a change of any
+    // role's access to any route shows there.
+    let names: Vec<&str> = roles.iter().map(|(role, _)| *role).collect();
+    let mut text = format!("{:<52} {}\n", "route", names.join(" "));
+    for (route, statuses) in routes.iter().zip(&table) {
+        let cells: Vec<String> = statuses
+            .iter()
+            .zip(&names)
+            .map(|(s, n)| format!("{s:<w$}", w = n.len()))
+            .collect();
+        let line = format!("{} {}", route.method, route.path);
+        text.push_str(&format!("{line:<52} {}\n", cells.join(" ").trim_end()));
+    }
+    insta::assert_snapshot!("authorization_matrix", text);
     // Guessing the ids of another campus gives nothing either.
     let b = d.browser("equipe.demo-b@example.org").await;
     if let Some(own) = own_draft {
