@@ -2,7 +2,7 @@
 //! audit entry, reading a spreadsheet and refusing its cells. Each file is
 //! imported in one transaction: refused as a whole, or stored as a whole.
 
-use ingest::sheet::{self, CellError, SheetFormat, Table};
+use ingest::sheet::{self, CellError, Table};
 use store::{DatasetOutcome, Upsert};
 
 use crate::audit::Event;
@@ -29,6 +29,17 @@ pub enum ImportError {
     /// Something else failed; nothing was stored.
     #[error("{0}")]
     Failed(String),
+}
+
+/// The spreadsheet formats of imports and exports.
+pub use ingest::sheet::SheetFormat;
+
+/// A table written as a file of `format` (CSV: `;`, UTF-8 with BOM; XLSX;
+/// ODS), cells that look like formulas escaped.
+pub(crate) fn table_bytes(table: &Table, format: SheetFormat) -> Result<Vec<u8>, AppError> {
+    let mut out = Vec::new();
+    sheet::write_table(table, format, &mut out).map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(out)
 }
 
 impl ImportError {

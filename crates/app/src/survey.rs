@@ -197,14 +197,10 @@ impl App {
                 ]
             })
             .collect();
-        let mut out = Vec::new();
-        ingest::sheet::write_table(
+        crate::imports::table_bytes(
             &ingest::sheet::Table::new(headers, cells),
-            ingest::sheet::SheetFormat::Csv,
-            &mut out,
+            crate::imports::SheetFormat::Csv,
         )
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-        Ok(out)
     }
 
     /// The members the actor may answer for in this campaign: their own

@@ -5,13 +5,13 @@ use std::collections::{HashMap, HashSet};
 
 use domain::network::FormationInput;
 use domain::{Modality, PublicationStatus};
-use ingest::sheet::{self, CellError, ProviderRef, Table};
+use ingest::sheet::{self, CellError, ProviderRef};
 use store::{FormationWrite, Visibility};
 
 use crate::audit::Event;
 use crate::imports::{
-    import_event, read_sheet, refused_cells, ImportError, ImportReport, IMPORT_CACHE_MIB,
-    WRITE_SLICE,
+    import_event, read_sheet, refused_cells, table_bytes, ImportError, ImportReport, SheetFormat,
+    IMPORT_CACHE_MIB, WRITE_SLICE,
 };
 use crate::policy::Actor;
 use crate::App;
@@ -148,8 +148,12 @@ impl App {
         Ok(report)
     }
 
-    /// Formations of a campus as a spreadsheet table.
-    pub async fn formations_table(&self, campus_slug: &str) -> Result<Table, ImportError> {
+    /// Formations of a campus as a spreadsheet file (the export is audited).
+    pub async fn formations_file(
+        &self,
+        campus_slug: &str,
+        format: SheetFormat,
+    ) -> Result<Vec<u8>, ImportError> {
         let campus = self.campus(campus_slug).await?;
         let mut event = Event::new("export.formations");
         event.campus_id = Some(campus.id);
@@ -188,6 +192,6 @@ impl App {
                 provider_name: f.provider_name.clone(),
             });
         }
-        Ok(sheet::formations_to_table(&rows))
+        Ok(table_bytes(&sheet::formations_to_table(&rows), format)?)
     }
 }

@@ -2,14 +2,14 @@
 
 use domain::network::MemberInput;
 use domain::{MemberKind, PublicationStatus};
-use ingest::sheet::{self, CellError, Table};
+use ingest::sheet::{self, CellError};
 
 use std::collections::HashSet;
 
 use crate::audit::Event;
 use crate::imports::{
-    import_event, read_sheet, refused_cells, ImportError, ImportReport, IMPORT_CACHE_MIB,
-    WRITE_SLICE,
+    import_event, read_sheet, refused_cells, table_bytes, ImportError, ImportReport, SheetFormat,
+    IMPORT_CACHE_MIB, WRITE_SLICE,
 };
 use crate::policy::Actor;
 use crate::App;
@@ -63,15 +63,19 @@ impl App {
         Ok(report)
     }
 
-    /// Members of a campus as a spreadsheet table.
-    pub async fn members_table(&self, campus_slug: &str) -> Result<Table, ImportError> {
+    /// Members of a campus as a spreadsheet file (the export is audited).
+    pub async fn members_file(
+        &self,
+        campus_slug: &str,
+        format: SheetFormat,
+    ) -> Result<Vec<u8>, ImportError> {
         let campus = self.campus(campus_slug).await?;
         let mut event = Event::new("export.membres");
         event.campus_id = Some(campus.id);
         self.audit(&Actor::operator(), event).await?;
         let members = self.store.members(campus.id, false).await?;
         let inputs: Vec<MemberInput> = members.iter().map(member_input).collect();
-        Ok(sheet::members_to_table(&inputs))
+        Ok(table_bytes(&sheet::members_to_table(&inputs), format)?)
     }
 }
 

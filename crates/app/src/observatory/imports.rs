@@ -390,3 +390,39 @@ impl App {
         Ok(out)
     }
 }
+
+/// The tension indicator recomputed from a file of its components (see
+/// `domain::tension`), with the rows left out and why.
+#[derive(Debug, Clone)]
+pub struct ComputedTension {
+    /// One indicator per computable row.
+    pub rows: Vec<domain::tension::IndicatorRow>,
+    /// (line, reason) of each row left out, the reading problem first.
+    pub left_out: Vec<(usize, String)>,
+}
+
+/// Recomputes the tension indicator from a CSV of its components, μ and σ
+/// taken over the `reference` years; no database involved. A file that
+/// cannot be read is refused with every problem.
+pub fn compute_tension(
+    file: &str,
+    bytes: &[u8],
+    reference: &std::ops::RangeInclusive<i32>,
+) -> Result<ComputedTension, ImportError> {
+    let (rows, notes) = ingest::tension::read_components(file, bytes)
+        .map_err(|problems| ImportError::refused(file, &problems))?;
+    let (out, uncomputable) = domain::tension::compute(&rows, reference);
+    let mut reported = std::collections::BTreeMap::new();
+    for u in notes.into_iter().chain(uncomputable) {
+        reported.entry(u.line).or_insert(u.reason);
+    }
+    Ok(ComputedTension {
+        rows: out,
+        left_out: reported.into_iter().collect(),
+    })
+}
+
+/// Counts postings per ROME × zone d'emploi × month straight from a JSON
+/// lines file on `threads` threads: the counting step alone, which the
+/// postings benchmark compares with DuckDB.
+pub use ingest::postings::count_by_rome_area_month;

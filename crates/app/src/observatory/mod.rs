@@ -31,7 +31,10 @@ use crate::{App, AppError};
 
 pub(crate) use cache::{ObservatoryCache, ObservatoryKey};
 pub use demo::{DEMO_POSTINGS, DEMO_SEED};
-pub use imports::{PostingsReport, TensionImport, SHIPPED_TENSION};
+pub use imports::{
+    compute_tension, count_by_rome_area_month, ComputedTension, PostingsReport, TensionImport,
+    SHIPPED_TENSION,
+};
 pub use tables::TableKind;
 
 /// One dimension of tension for a métier on the perimeter.

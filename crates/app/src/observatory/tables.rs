@@ -205,13 +205,11 @@ impl Observatory {
         let (headers, cells) = self.text_table(kind);
         let table = ingest::sheet::Table::new(headers, cells);
         let format = if ods {
-            ingest::sheet::SheetFormat::Ods
+            crate::imports::SheetFormat::Ods
         } else {
-            ingest::sheet::SheetFormat::Csv
+            crate::imports::SheetFormat::Csv
         };
-        let mut bytes = Vec::new();
-        ingest::sheet::write_table(&table, format, &mut bytes)
-            .map_err(|e| AppError::Internal(e.to_string()))?;
+        let bytes = crate::imports::table_bytes(&table, format)?;
         Ok((bytes, format.media_type()))
     }
 

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use app::App;
 
-use super::files::{write_table, Format};
+use super::files::{sheet_format, write_output, Format};
 use super::{campus_slug, finish_import, import_error, read};
 
 /// `import lheo`: a LHÉO catalogue, all or nothing (or skipping the invalid
@@ -64,6 +64,9 @@ pub(crate) async fn export_formations(
     output: Option<PathBuf>,
 ) -> anyhow::Result<()> {
     let slug = campus_slug(app, campus).await?;
-    let table = app.formations_table(&slug).await.map_err(import_error)?;
-    write_table(&table, format, output)
+    let bytes = app
+        .formations_file(&slug, sheet_format(format))
+        .await
+        .map_err(import_error)?;
+    write_output(&bytes, output)
 }

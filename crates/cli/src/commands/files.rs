@@ -6,9 +6,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use app::imports::SheetFormat;
 use app::Config;
 use clap::{Subcommand, ValueEnum};
-use ingest::sheet::SheetFormat;
 
 use super::open;
 
@@ -146,24 +146,21 @@ pub(crate) async fn export(config: Config, c: ExportCommand) -> anyhow::Result<(
     }
 }
 
-/// Writes a table in `format` to `output`, or to standard output.
-pub(crate) fn write_table(
-    table: &ingest::sheet::Table,
-    format: Format,
-    output: Option<PathBuf>,
-) -> anyhow::Result<()> {
-    let format = match format {
+/// The spreadsheet format of a command-line option.
+pub(crate) fn sheet_format(format: Format) -> SheetFormat {
+    match format {
         Format::Csv => SheetFormat::Csv,
         Format::Xlsx => SheetFormat::Xlsx,
         Format::Ods => SheetFormat::Ods,
-    };
-    let mut buf = Vec::new();
-    ingest::sheet::write_table(table, format, &mut buf).map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+}
+
+/// Writes an exported file to `output`, or to standard output.
+pub(crate) fn write_output(bytes: &[u8], output: Option<PathBuf>) -> anyhow::Result<()> {
     match output {
         Some(p) => {
-            std::fs::write(&p, buf).with_context(|| format!("écriture de {}", p.display()))?
+            std::fs::write(&p, bytes).with_context(|| format!("écriture de {}", p.display()))
         }
-        None => std::io::stdout().write_all(&buf)?,
+        None => Ok(std::io::stdout().write_all(bytes)?),
     }
-    Ok(())
 }

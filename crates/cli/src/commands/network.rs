@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use app::App;
 
-use super::files::{write_table, Format};
+use super::files::{sheet_format, write_output, Format};
 use super::{campus_slug, finish_import, import_error, read};
 
 /// `import membres`: a members spreadsheet, all or nothing.
@@ -29,6 +29,9 @@ pub(crate) async fn export_members(
     output: Option<PathBuf>,
 ) -> anyhow::Result<()> {
     let slug = campus_slug(app, campus).await?;
-    let table = app.members_table(&slug).await.map_err(import_error)?;
-    write_table(&table, format, output)
+    let bytes = app
+        .members_file(&slug, sheet_format(format))
+        .await
+        .map_err(import_error)?;
+    write_output(&bytes, output)
 }

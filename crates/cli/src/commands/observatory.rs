@@ -112,22 +112,19 @@ pub(crate) fn analyse_tension(
     )?;
     let name = file.display().to_string();
     let bytes = std::fs::read(&file).with_context(|| format!("lecture de {name}"))?;
-    let (rows, notes) = match ingest::tension::read_components(&name, &bytes) {
-        Ok(r) => r,
-        Err(problems) => {
+    let computed = match app::observatory::compute_tension(&name, &bytes, &reference) {
+        Ok(c) => c,
+        Err(ImportError::Refused { problems, .. }) => {
             for p in problems {
                 eprintln!("{p}");
             }
             return Ok(ExitCode::from(2));
         }
+        Err(e) => return Err(import_error(e)),
     };
-    let (out, uncomputable) = domain::tension::compute(&rows, &reference);
+    let out = computed.rows;
     // One line per left-out row, the reading problem first when there is one.
-    let mut reported = std::collections::BTreeMap::new();
-    for u in notes.into_iter().chain(uncomputable) {
-        reported.entry(u.line).or_insert(u.reason);
-    }
-    for (line, reason) in &reported {
+    for (line, reason) in &computed.left_out {
         eprintln!("{name}, ligne {line} : ligne non calculable — {reason}");
     }
     if let AnalyseFormat::Json = format {
@@ -343,7 +340,7 @@ pub(crate) async fn bench_postings(
         let started = Instant::now();
         let bytes =
             std::fs::read(file).with_context(|| format!("lecture de {}", file.display()))?;
-        counts = ingest::postings::count_by_rome_area_month(&bytes, &area, threads);
+        counts = app::observatory::count_by_rome_area_month(&bytes, &area, threads);
         runs.push(started.elapsed().as_secs_f64());
     }
     let mut sorted = runs.clone();
