@@ -74,7 +74,15 @@ impl App {
     /// Connects to the database, applies migrations and opens the search
     /// index, bringing it up to date with the change log.
     pub async fn open(config: Config) -> Result<Self, AppError> {
-        let store = Store::connect(&config.database_url).await?;
+        // Rows the store stamps itself follow the application's clock.
+        let clock = config.clock.clone();
+        let store = Store::connect(&config.database_url)
+            .await?
+            .with_clock(std::sync::Arc::new(move || {
+                clock
+                    .now()
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            }));
         store.migrate().await?;
         // A log without a head yet (new, or written before the key) gets one
         // signed now; a log that lost its head keeps that visible.

@@ -103,7 +103,7 @@ impl Tx {
     /// Takes the append lock (PostgreSQL; SQLite's write transaction already
     /// holds its database lock).
     pub(crate) async fn lock_audit(&mut self) -> Result<()> {
-        if let Tx::Postgres(t) = self {
+        if let crate::TxConn::Postgres(t) = &mut self.conn {
             sqlx::query("SELECT pg_advisory_xact_lock($1)")
                 .bind(APPEND_LOCK)
                 .execute(&mut **t)

@@ -17,7 +17,7 @@ use crate::catalogue::{formation_tuple, FormationTuple, SessionTuple};
 use crate::changelog::log_changes;
 use crate::multirow::{Bulk, KeyLookup, Rows};
 use crate::network::{member_stored, opt_date, update_member_row, MemberStored};
-use crate::{now_text, on_tx, Result, StoreError, Tx, Upsert};
+use crate::{on_tx, Result, StoreError, Tx, Upsert};
 
 /// Most rows handled by one chunk.
 const CHUNK: usize = 1000;
@@ -240,7 +240,7 @@ impl Tx {
     ) -> Result<Vec<Upsert>> {
         // Change-log numbers in commit order (see `order_changes`).
         self.order_changes().await?;
-        let now = now_text();
+        let now = self.now.clone();
         let mut out = Vec::with_capacity(rows.len());
         for chunk in chunks(rows, |w, _| vec![w.key.clone()]) {
             let prepared: Vec<Prepared<'_>> = chunk.iter().map(prepare).collect();
@@ -552,7 +552,7 @@ impl Tx {
         // Change-log numbers in commit order (see `order_changes`).
         self.order_changes().await?;
         let stored: Vec<MemberStored> = rows.iter().map(member_stored).collect();
-        let now = now_text();
+        let now = self.now.clone();
         let mut out = Vec::with_capacity(rows.len());
         // A row looks up by its SIRET, UAI or (with neither) name; once
         // written, it holds all three.

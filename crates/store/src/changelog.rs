@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::{now_text, on_pool, on_tx, Result, Store, Tx};
+use crate::{on_pool, on_tx, Result, Store, Tx};
 
 /// One entry of the change log.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -29,11 +29,12 @@ impl Tx {
     /// Appends to the change log, so that every server's index follows.
     pub async fn log_change(&mut self, entity: &str, entity_id: &str) -> Result<()> {
         self.order_changes().await?;
+        let now = self.now.clone();
         on_tx!(self, |c| {
             sqlx::query("INSERT INTO change_log (entity, entity_id, at) VALUES ($1, $2, $3)")
                 .bind(entity)
                 .bind(entity_id)
-                .bind(now_text())
+                .bind(&now)
                 .execute(&mut *c)
                 .await?;
         });

@@ -95,7 +95,13 @@ enum Pool {
 #[derive(Clone)]
 pub struct Store {
     pool: Pool,
+    /// The time rows are stamped with, as RFC 3339 text: the system clock
+    /// unless the application gives its own ([`Store::with_clock`]).
+    now: Clock,
 }
+
+/// A source of the current time as RFC 3339 UTC text.
+pub type Clock = std::sync::Arc<dyn Fn() -> String + Send + Sync>;
 
 /// Runs the same body on whichever pool the store holds. The body is
 /// compiled once per backend, so the SQL is shared and the types checked for
@@ -112,12 +118,12 @@ macro_rules! on_pool {
 /// Same as `on_pool!` for an open transaction.
 macro_rules! on_tx {
     ($tx:expr, |$c:ident| $body:expr) => {
-        match $tx {
-            $crate::Tx::Sqlite(t) => {
+        match &mut $tx.conn {
+            $crate::TxConn::Sqlite(t) => {
                 let $c: &mut sqlx::SqliteConnection = &mut *t;
                 $body
             }
-            $crate::Tx::Postgres(t) => {
+            $crate::TxConn::Postgres(t) => {
                 let $c: &mut sqlx::PgConnection = &mut *t;
                 $body
             }
@@ -126,18 +132,31 @@ macro_rules! on_tx {
 }
 pub(crate) use {on_pool, on_tx};
 
-/// An open write transaction on either backend.
-pub enum Tx {
+/// An open write transaction on either backend, with the time its rows are
+/// stamped with (read from the store's clock when it began: one write, one
+/// time).
+pub struct Tx {
+    conn: TxConn,
+    now: String,
+}
+
+/// The connection of a transaction, per backend.
+pub(crate) enum TxConn {
     Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
     Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
 }
 
 impl Tx {
+    /// The time this transaction stamps its rows with.
+    pub fn now(&self) -> &str {
+        &self.now
+    }
+
     /// Commits the transaction.
     pub async fn commit(self) -> Result<()> {
-        match self {
-            Tx::Sqlite(t) => t.commit().await?,
-            Tx::Postgres(t) => t.commit().await?,
+        match self.conn {
+            TxConn::Sqlite(t) => t.commit().await?,
+            TxConn::Postgres(t) => t.commit().await?,
         }
         Ok(())
     }
@@ -161,15 +180,15 @@ impl Tx {
     /// import grows it to 200,000 rows, which made each chunk's look-up
     /// slower than the last.
     pub async fn bulk_cache(&mut self, mib: Option<u32>) -> Result<()> {
-        match self {
-            Tx::Sqlite(t) => {
+        match &mut self.conn {
+            TxConn::Sqlite(t) => {
                 let kib = mib.map_or(2_000, |m| i64::from(m) * 1024);
                 // A number formatted from an integer, not a value spliced in.
                 sqlx::query(&format!("PRAGMA cache_size = -{kib}"))
                     .execute(&mut **t)
                     .await?;
             }
-            Tx::Postgres(t) => {
+            TxConn::Postgres(t) => {
                 let mode = if mib.is_some() {
                     "force_custom_plan"
                 } else {
@@ -185,9 +204,9 @@ impl Tx {
 
     /// Rolls back explicitly (dropping does the same).
     pub async fn rollback(self) -> Result<()> {
-        match self {
-            Tx::Sqlite(t) => t.rollback().await?,
-            Tx::Postgres(t) => t.rollback().await?,
+        match self.conn {
+            TxConn::Sqlite(t) => t.rollback().await?,
+            TxConn::Postgres(t) => t.rollback().await?,
         }
         Ok(())
     }
@@ -239,6 +258,7 @@ impl Store {
                 .await?;
             Ok(Self {
                 pool: Pool::Sqlite(pool),
+                now: std::sync::Arc::new(now_text),
             })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = PgPoolOptions::new()
@@ -248,10 +268,23 @@ impl Store {
                 .await?;
             Ok(Self {
                 pool: Pool::Postgres(pool),
+                now: std::sync::Arc::new(now_text),
             })
         } else {
             Err(StoreError::UnknownScheme(redact(url)))
         }
+    }
+
+    /// The same store, stamping rows with `clock` (the application's, so
+    /// that tests with a manual clock see their own time in every row).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.now = clock;
+        self
+    }
+
+    /// The current time of this store's clock.
+    pub(crate) fn now(&self) -> String {
+        (self.now)()
     }
 
     /// Which backend this store runs on.
@@ -273,9 +306,13 @@ impl Store {
 
     /// Starts a write transaction (`BEGIN IMMEDIATE` on SQLite).
     pub async fn begin(&self) -> Result<Tx> {
-        Ok(match &self.pool {
-            Pool::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
-            Pool::Postgres(p) => Tx::Postgres(p.begin().await?),
+        let conn = match &self.pool {
+            Pool::Sqlite(p) => TxConn::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Postgres(p) => TxConn::Postgres(p.begin().await?),
+        };
+        Ok(Tx {
+            conn,
+            now: self.now(),
         })
     }
 
@@ -307,8 +344,8 @@ pub fn redact(url: &str) -> String {
     }
 }
 
-/// Current time in UTC as RFC 3339 text, the format of every timestamp column.
-// Rows stamped by the store itself (issue #10: to be passed in from the clock).
+/// Current time in UTC as RFC 3339 text, the format of every timestamp
+/// column: the clock of a store the application has not given its own.
 #[allow(clippy::disallowed_methods)]
 pub fn now_text() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)

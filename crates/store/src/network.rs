@@ -6,7 +6,7 @@ use domain::network::MemberInput;
 use domain::visibility::{FORMATION_PUBLIC_SQL, MEMBER_PUBLIC_SQL};
 
 use crate::rows::*;
-use crate::{now_text, on_pool, on_tx, Result, Store, StoreError, Tx};
+use crate::{on_pool, on_tx, Result, Store, StoreError, Tx};
 
 /// What an upsert did, so that imports can say "nothing changed".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -297,7 +297,7 @@ impl Tx {
         // in the same order (see `order_changes`).
         self.order_changes().await?;
         let t = member_stored(m);
-        let now = now_text();
+        let now = self.now.clone();
         let result = on_tx!(self, |c| {
             let stored: Option<MemberStored> = sqlx::query_as(MEMBER_STORED_SELECT)
                 .bind(id)

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use crate::multirow::bulk_insert;
-use crate::{now_text, on_pool, on_tx, Result, Store, Tx};
+use crate::{on_pool, on_tx, Result, Store, Tx};
 
 /// One formation's outcomes in one région (InserJeunes), rates in %.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow, serde::Serialize)]
@@ -72,6 +72,7 @@ impl Store {
         checksum: &str,
         rows: usize,
     ) -> Result<()> {
+        let now = c.now.clone();
         on_tx!(c, |c| {
             sqlx::query(
                 "INSERT INTO outcome_sources (name, title, file, checksum, row_count, imported_at) VALUES ($1, $2, $1, $3, $4, $5) \
@@ -82,7 +83,7 @@ impl Store {
             .bind(title)
             .bind(checksum)
             .bind(rows as i64)
-            .bind(now_text())
+            .bind(&now)
             .execute(&mut *c)
             .await?;
         });

@@ -3,7 +3,7 @@
 
 use domain::refdata::*;
 
-use crate::{now_text, on_pool, on_tx, Result, Store};
+use crate::{on_pool, on_tx, Result, Store};
 
 /// Inserts rows in multi-row `INSERT … VALUES` statements, which is several
 /// times faster than one statement per row on both backends.
@@ -421,6 +421,7 @@ impl Store {
         }
         let rows: usize = tables.counts().iter().map(|(_, n)| n).sum();
         let mut tx = self.begin().await?;
+        let now = tx.now().to_owned();
         on_tx!(&mut tx, |c| {
             for t in tables.tables() {
                 // Table names come from the fixed list above, never from input.
@@ -461,7 +462,7 @@ impl Store {
             .bind(&info.licence)
             .bind(&info.checksum)
             .bind(rows as i64)
-            .bind(now_text())
+            .bind(&now)
             .execute(&mut *c)
             .await?;
         });

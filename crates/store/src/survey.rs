@@ -2,7 +2,7 @@
 
 use domain::survey::AnswerInput;
 
-use crate::{now_text, on_pool, Result, Store};
+use crate::{on_pool, Result, Store};
 
 /// A survey campaign.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow, serde::Serialize)]
@@ -56,7 +56,7 @@ impl Store {
             .bind(title)
             .bind(opens_on)
             .bind(closes_on)
-            .bind(now_text())
+            .bind(self.now())
             .fetch_one(p)
             .await?
         });
@@ -108,7 +108,7 @@ impl Store {
             .bind(a.apprentices)
             .bind(a.tutors)
             .bind(&a.comment)
-            .bind(now_text())
+            .bind(self.now())
             .execute(p)
             .await?;
         });

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use domain::postings::Posting;
 
 use crate::multirow::bulk_insert;
-use crate::{now_text, on_pool, on_tx, Result, Store, Tx};
+use crate::{on_pool, on_tx, Result, Store, Tx, TxConn};
 
 /// Ids per look-up statement of a streamed postings import.
 const POSTING_CHUNK: usize = 5_000;
@@ -328,8 +328,8 @@ impl Tx {
     pub async fn begin_postings_import(&mut self) -> Result<()> {
         const CREATE: &str = "CREATE TEMP TABLE posting_import (id TEXT PRIMARY KEY, \
                               was_stored BOOLEAN NOT NULL, old_hash TEXT, old_dup TEXT)";
-        match self {
-            Tx::Sqlite(t) => {
+        match &mut self.conn {
+            TxConn::Sqlite(t) => {
                 // On disk (SQLite's temporary file), not in memory: it holds
                 // every id of the file.
                 sqlx::query("PRAGMA temp_store = FILE")
@@ -340,7 +340,7 @@ impl Tx {
                     .await?;
                 sqlx::query(CREATE).execute(&mut **t).await?;
             }
-            Tx::Postgres(t) => {
+            TxConn::Postgres(t) => {
                 sqlx::query("DROP TABLE IF EXISTS pg_temp.posting_import")
                     .execute(&mut **t)
                     .await?;
@@ -360,7 +360,7 @@ impl Tx {
     /// stored when it comes: an id that a file repeats with two contents in
     /// two batches is written twice (the last one winning), on every import.
     pub async fn stage_postings(&mut self, rows: &[PostingWrite<'_>]) -> Result<Vec<bool>> {
-        let now = now_text();
+        let now = self.now.clone();
         let mut written = vec![false; rows.len()];
         // Last occurrence of each id in the batch.
         let mut last: HashMap<&str, usize> = HashMap::with_capacity(rows.len());

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use domain::tension::TensionValue;
 
 use crate::multirow::bulk_insert;
-use crate::{now_text, on_pool, on_tx, Result, Store, Tx};
+use crate::{on_pool, on_tx, Result, Store, Tx};
 
 /// A stored tension source (one imported file).
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow, serde::Serialize)]
@@ -226,6 +226,7 @@ impl Tx {
         checksum: &str,
         rows: &[TensionValue],
     ) -> Result<()> {
+        let now = self.now.clone();
         on_tx!(self, |c| {
             sqlx::query("DELETE FROM tension_values WHERE source = $1")
                 .bind(name)
@@ -242,7 +243,7 @@ impl Tx {
             .bind(file)
             .bind(checksum)
             .bind(rows.len() as i64)
-            .bind(now_text())
+            .bind(&now)
             .execute(&mut *c)
             .await?;
             bulk_insert!(
