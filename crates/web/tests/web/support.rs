@@ -17,25 +17,28 @@ pub use tower::ServiceExt;
 /// Declares, for each scenario `name(&Demo)` of the module, a test
 /// `name::on_sqlite` and a test `name::on_postgres`, each on a fresh
 /// demonstration of its own: one failure names one behaviour on one
-/// backend.
+/// backend. `setup = path;` first gives another fixture than [`demo`].
 #[macro_export]
 macro_rules! on_both_backends {
-    ($($scenario:ident),* $(,)?) => {$(
+    (setup = $setup:path; $($scenario:ident),* $(,)?) => {$(
         mod $scenario {
             #[tokio::test]
             async fn on_sqlite() {
                 let url = store::testing::sqlite_url(stringify!($scenario));
-                super::$scenario(&$crate::support::demo(url).await).await;
+                super::$scenario(&$setup(url).await).await;
             }
 
             #[tokio::test]
             async fn on_postgres() {
                 if let Some(url) = store::testing::postgres_url(stringify!($scenario)).await {
-                    super::$scenario(&$crate::support::demo(url).await).await;
+                    super::$scenario(&$setup(url).await).await;
                 }
             }
         }
     )*};
+    ($($scenario:ident),* $(,)?) => {
+        $crate::on_both_backends!(setup = $crate::support::demo; $($scenario),*);
+    };
 }
 
 pub fn data_dir() -> PathBuf {
