@@ -1347,3 +1347,112 @@ async fn privacy_profiles_consents_requests_erasure_and_job_locks() {
         );
     }
 }
+
+#[tokio::test]
+async fn campuses_members_contacts_and_public_counts() {
+    for s in stores("network").await {
+        let campus_id = campus(&s).await;
+        assert!(s.campus_by_slug("ailleurs").await.unwrap().is_none());
+        let c = s.campus_by_slug("demo").await.unwrap().unwrap();
+        assert_eq!((c.id, c.support_member_id), (campus_id, None));
+        assert_eq!(s.campuses().await.unwrap().len(), 1);
+        let territories = s.campus_territories(campus_id).await.unwrap();
+        assert_eq!(territories.len(), 1);
+        assert_eq!(
+            (territories[0].0.as_str(), territories[0].1.as_str()),
+            ("departement", "973")
+        );
+
+        let mut tx = s.begin().await.unwrap();
+        let school = tx.upsert_member(campus_id, &lycee()).await.unwrap().id();
+        let mut draft = lycee();
+        draft.name = "Atelier brouillon (fictif)".into();
+        draft.uai = None;
+        draft.status = PublicationStatus::Draft;
+        let hidden = tx.upsert_member(campus_id, &draft).await.unwrap().id();
+        let mut outside = lycee();
+        outside.name = "Organisme extérieur (fictif)".into();
+        outside.uai = None;
+        outside.kind = MemberKind::Outside;
+        let outside_id = tx.upsert_member(campus_id, &outside).await.unwrap().id();
+        assert_eq!(
+            tx.existing_member(campus_id, &lycee()).await.unwrap(),
+            Some(school),
+            "found by its UAI"
+        );
+        tx.set_support_member(campus_id, school).await.unwrap();
+        tx.replace_contacts(
+            school,
+            &[store::ContactInput {
+                name: "Contact fictif".into(),
+                role: Some("Proviseur".into()),
+                email: Some("contact.fictif@example.org".into()),
+                phone: None,
+                invented: true,
+            }],
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+
+        // Only published members that joined the campus are public.
+        assert_eq!(s.campus_counts(campus_id).await.unwrap(), (1, 0));
+        let public: Vec<i64> = s
+            .members(campus_id, true)
+            .await
+            .unwrap()
+            .iter()
+            .map(|m| m.id)
+            .collect();
+        assert_eq!(public, vec![school]);
+        assert_eq!(s.members(campus_id, false).await.unwrap().len(), 3);
+        assert_eq!(s.all_members().await.unwrap().len(), 3);
+        let by_ids = s
+            .members_by_ids(&[outside_id, hidden, 999_999])
+            .await
+            .unwrap();
+        assert_eq!(
+            by_ids.iter().map(|m| m.id).collect::<Vec<_>>(),
+            vec![outside_id, hidden]
+        );
+        assert_eq!(
+            s.campus_by_slug("demo")
+                .await
+                .unwrap()
+                .unwrap()
+                .support_member_id,
+            Some(school)
+        );
+        assert_eq!(
+            s.member_in_campus(school, campus_id).await.unwrap().id,
+            school
+        );
+        assert!(matches!(
+            s.member_in_campus(school, campus_id + 1000).await,
+            Err(StoreError::NotFound(_))
+        ));
+
+        // Contacts are replaced as a whole.
+        let contacts = s.contacts(school).await.unwrap();
+        assert_eq!(contacts.len(), 1);
+        assert_eq!(
+            contacts[0].email.as_deref(),
+            Some("contact.fictif@example.org")
+        );
+        let mut tx = s.begin().await.unwrap();
+        tx.replace_contacts(school, &[]).await.unwrap();
+        // Updating a member by id reports what changed.
+        let mut renamed = lycee();
+        renamed.description = Some("Lycée des métiers (fictif)".into());
+        assert_eq!(
+            tx.update_member(school, &renamed).await.unwrap(),
+            Upsert::Updated(school)
+        );
+        assert_eq!(
+            tx.update_member(school, &renamed).await.unwrap(),
+            Upsert::Unchanged(school)
+        );
+        tx.commit().await.unwrap();
+        assert!(s.contacts(school).await.unwrap().is_empty());
+    }
+}
