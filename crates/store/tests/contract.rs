@@ -1456,3 +1456,141 @@ async fn campuses_members_contacts_and_public_counts() {
         assert!(s.contacts(school).await.unwrap().is_empty());
     }
 }
+
+fn outcome(millesime: &str, cfd: &str, voie: &str, leavers: i64) -> store::OutcomeRow {
+    store::OutcomeRow {
+        millesime: millesime.into(),
+        region_code: "03".into(),
+        voie: voie.into(),
+        formation_key: format!("{cfd}-{voie}"),
+        cfd: Some(cfd.into()),
+        mefstat11: None,
+        label: Some("CAP fictif".into()),
+        rncp_level: Some(3),
+        final_year: Some(20),
+        leavers: Some(leavers),
+        employed_6m: Some(10),
+        employed_12m: Some(12),
+        further_study: Some(5),
+        rate_employed_6m: Some(50.0),
+        rate_employed_12m: Some(60.0),
+        rate_further_study: Some(25.0),
+        rate_favourable: Some(85.0),
+        quadrant: Some("haut-droite".into()),
+    }
+}
+
+#[tokio::test]
+async fn outcomes_and_bcn_tables_are_replaced_per_source() {
+    for s in stores("outcomes").await {
+        // BCN: each table replaced when given; a formation's RNCP level
+        // follows its level code.
+        let formations = [(
+            "50025001".to_owned(),
+            "CAP accompagnant educatif petite enfance".to_owned(),
+            "CAP AEPE".to_owned(),
+            "500".to_owned(),
+        )];
+        s.replace_bcn("bcn-f", "c1", &formations, &[], &[])
+            .await
+            .unwrap();
+        s.replace_bcn("bcn-l", "c2", &[], &[("500".to_owned(), Some(3))], &[])
+            .await
+            .unwrap();
+        s.replace_bcn(
+            "bcn-m",
+            "c3",
+            &[],
+            &[],
+            &[("24733100001".to_owned(), "50025001".to_owned())],
+        )
+        .await
+        .unwrap();
+        let (mefs, by_cfd) = s.bcn_maps().await.unwrap();
+        assert_eq!(mefs["24733100001"], "50025001");
+        assert_eq!(by_cfd["50025001"].rncp_level, Some(3));
+        assert_eq!(
+            s.outcome_source_checksum("bcn-l").await.unwrap().as_deref(),
+            Some("c2")
+        );
+        assert!(s
+            .outcome_source_checksum("inconnu")
+            .await
+            .unwrap()
+            .is_none());
+
+        // Région outcomes: a file replaces the millésimes it holds, others
+        // stay; reads take the latest millésime first.
+        s.replace_region_outcomes(
+            "ij-a",
+            "a1",
+            &[
+                outcome("2021_2022", "50025001", "scolaire", 20),
+                outcome("2021_2022", "50025001", "apprentissage", 8),
+            ],
+        )
+        .await
+        .unwrap();
+        s.replace_region_outcomes(
+            "ij-b",
+            "b1",
+            &[outcome("2022_2023", "50025001", "scolaire", 22)],
+        )
+        .await
+        .unwrap();
+        s.replace_region_outcomes(
+            "ij-a",
+            "a2",
+            &[outcome("2021_2022", "50025001", "scolaire", 21)],
+        )
+        .await
+        .unwrap();
+        let rows = s
+            .outcomes_for(&["50025001".to_owned()], "03")
+            .await
+            .unwrap();
+        let seen: Vec<(&str, &str, Option<i64>)> = rows
+            .iter()
+            .map(|r| (r.millesime.as_str(), r.voie.as_str(), r.leavers))
+            .collect();
+        assert_eq!(
+            seen,
+            vec![
+                ("2022_2023", "scolaire", Some(22)),
+                ("2021_2022", "scolaire", Some(21)),
+            ]
+        );
+        assert!(s
+            .outcomes_for(&["50025001".to_owned()], "01")
+            .await
+            .unwrap()
+            .is_empty());
+        assert!(s.outcomes_for(&[], "03").await.unwrap().is_empty());
+
+        // Establishment outcomes by UAI.
+        let est = store::EstablishmentOutcomeRow {
+            millesime: "2022_2023".into(),
+            uai: "9730235T".into(),
+            voie: "pro".into(),
+            subset: "ensemble".into(),
+            label: "Lycée fictif".into(),
+            region_name: "Guyane".into(),
+            rate_further_study: Some(30.0),
+            rate_employed_6m: None,
+            rate_expected: Some(40.0),
+            value_added: Some(-2.0),
+        };
+        s.replace_establishment_outcomes("etab", "e1", std::slice::from_ref(&est))
+            .await
+            .unwrap();
+        let got = s
+            .establishment_outcomes(&["9730235T".to_owned(), "0000000A".to_owned()])
+            .await
+            .unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(
+            (got[0].rate_employed_6m, got[0].value_added),
+            (None, Some(-2.0))
+        );
+    }
+}
